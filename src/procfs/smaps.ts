@@ -20,6 +20,10 @@ export interface RegionFigures {
   rssBytes: number;
   pssBytes: number;
   pssDirtyBytes: number;
+  /** Pss_Anon, Pss_File, Pss_Shmem: printed only in smaps_rollup (5.3+). */
+  pssAnonBytes: number;
+  pssFileBytes: number;
+  pssShmemBytes: number;
   sharedCleanBytes: number;
   sharedDirtyBytes: number;
   privateCleanBytes: number;
@@ -64,6 +68,9 @@ const FIELD_OF_KEY: Record<string, keyof RegionFigures> = {
   Rss: 'rssBytes',
   Pss: 'pssBytes',
   Pss_Dirty: 'pssDirtyBytes',
+  Pss_Anon: 'pssAnonBytes',
+  Pss_File: 'pssFileBytes',
+  Pss_Shmem: 'pssShmemBytes',
   Shared_Clean: 'sharedCleanBytes',
   Shared_Dirty: 'sharedDirtyBytes',
   Private_Clean: 'privateCleanBytes',
@@ -90,6 +97,9 @@ export function emptyFigures(): RegionFigures {
     rssBytes: 0,
     pssBytes: 0,
     pssDirtyBytes: 0,
+    pssAnonBytes: 0,
+    pssFileBytes: 0,
+    pssShmemBytes: 0,
     sharedCleanBytes: 0,
     sharedDirtyBytes: 0,
     privateCleanBytes: 0,

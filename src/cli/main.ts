@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// memlens's command line. Subcommands are imported only when run, so `memlens ps` never loads
+// what `inspect` needs. This file alone prints errors and sets the exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { ProcParseError, ProcReadError } from '../procfs/errors.js';
+import { RuntimeError, UsageError } from './errors.js';
+
+const program = new Command()
+  .name('memlens')
+  .description("What is real in a Linux process's memory: RSS, PSS, USS, swap and every region, explained.")
+  .version('0.1.0')
+  .addOption(
+    new Option('--root <dir>', 'read a captured proc/sys tree instead of the live machine').hideHelp(),
+  )
+  .option('--debug', 'print stack traces of errors')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ writeErr: () => {} });
+
+program
+  .command('ps')
+  .description('every process with its real memory: RSS, PSS, USS, swap, %MEM and oom_score')
+  .option('--sort <column>', 'pid, user, name, vsz, rss, pss, uss, shr, swap, mem or oom', 'pss')
+  .option('--top <n>', 'only the first N rows')
+  .option('--user <name>', 'only processes of this user (name or uid)')
+  .option('--name <pattern>', 'only processes whose name contains this text, or matches /regex/')
+  .option('--group', 'one row per program, adding up its processes (like ps_mem)')
+  .option('--json', 'print the documented JSON instead of a table')
+  .action(async (opts, cmd) => (await import('./commands/ps.js')).runPs(opts, cmd.optsWithGlobals()));
+
+program
+  .command('inspect')
+  .description('one process explained: where its memory is, by category, and what its layout means')
+  .argument('<pid|name>', 'a process id, or a name that matches one process')
+  .option('--all', 'when a name matches several processes, inspect each of them')
+  .option('--json', 'print the documented JSON instead of text')
+  .action(async (target, opts, cmd) =>
+    (await import('./commands/inspect.js')).runInspect(target, opts, cmd.optsWithGlobals()),
+  );
+
+program
+  .command('maps')
+  .description('every memory region of a process, with its real figures (like pmap -X)')
+  .argument('<pid>', 'a process id')
+  .option('--sort <column>', 'address, size, rss, pss, private, swap or category', 'address')
+  .option('--category <name>', 'only regions of this category')
+  .option('--top <n>', 'only the first N rows')
+  .option('--json', 'print the documented JSON instead of a table')
+  .action(async (pid, opts, cmd) =>
+    (await import('./commands/maps.js')).runMaps(pid, opts, cmd.optsWithGlobals()),
+  );
+
+function describe(err: unknown): { message: string; code: number } {
+  if (err instanceof UsageError || err instanceof RuntimeError)
+    return { message: err.message, code: err.exitCode };
+  if (err instanceof CommanderError) {
+    // Commander's own messages start with "error: "; keep ours one plain line.
+    return { message: err.message.replace(/^error: /, ''), code: err.exitCode === 0 ? 0 : 2 };
+  }
+  if (err instanceof ProcReadError) {
+    const hint = err.code === 'E_PERMISSION' ? ': run as root or as the process owner' : '';
+    return { message: `${err.message}${hint}`, code: 1 };
+  }
+  if (err instanceof ProcParseError) {
+    return { message: `${err.message} (please report this with the file attached)`, code: 1 };
+  }
+  return {
+    message: `internal error: ${(err as Error)?.message ?? String(err)} (rerun with --debug)`,
+    code: 1,
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (
+      err instanceof CommanderError &&
+      (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+    ) {
+      return 0;
+    }
+    if (err instanceof CommanderError && err.code === 'commander.help') return 0;
+    const { message, code } = describe(err);
+    if (code === 0) return 0;
+    process.stderr.write(`memlens: ${message}\n`);
+    if (argv.includes('--debug') && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}
+
+// Output to a closed pipe (memlens ps | head) is not an error worth a trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+process.exitCode = await main(process.argv);

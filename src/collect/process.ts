@@ -1,0 +1,154 @@
+// One process read from /proc in tiers, with its identity checked.
+// Identity is (pid, start time). stat is opened first and kept open: a /proc/PID file stays bound
+// to its task, so if re-reading it at the end still works, every file read in between belonged
+// to the same process; if the process exited or the PID was reused meanwhile, the read fails
+// and the process is dropped rather than reported with another process's numbers.
+import { isNoProcess, ProcReadError } from '../procfs/errors.js';
+import type { ProcFs } from '../procfs/fs.js';
+import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
+import { readSmapsRollup, type SmapsRollup, swapBytes, ussBytes } from '../procfs/smaps_rollup.js';
+import { parseStat, type Stat } from '../procfs/stat.js';
+import { readStatus, type Status } from '../procfs/status.js';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks after boot (stat field 22). */
+  startTimeTicks: number;
+}
+
+/** Why a figure is unknown. */
+export type UnknownReason = 'permission denied' | 'kernel thread' | 'exited' | 'not supported';
+
+export interface ProcessSample extends ProcessIdentity {
+  name: string;
+  uid: number | null;
+  kernelThread: boolean;
+  state: string;
+  threads: number | null;
+  vszBytes: number | null;
+  rssBytes: number | null;
+  rssAnonBytes: number | null;
+  rssFileBytes: number | null;
+  rssShmemBytes: number | null;
+  /** RssFile + RssShmem: what top calls SHR. Not "shared with other processes". */
+  sharedBytes: number | null;
+  /** From smaps_rollup; null when it could not be read (see rollupUnknown). */
+  pssBytes: number | null;
+  ussBytes: number | null;
+  /** SwapPss when the kernel has it, else VmSwap (from the rollup, or status as a fallback). */
+  swapBytes: number | null;
+  lazyFreeBytes: number | null;
+  rollup: SmapsRollup | null;
+  /** Why the rollup figures are null, when they are. */
+  rollupUnknown: UnknownReason | null;
+  oomScore: number | null;
+  oomScoreAdj: number | null;
+  minorFaults: number;
+  majorFaults: number;
+  status: Status;
+  stat: Stat;
+}
+
+export interface ReadOptions {
+  /** Read smaps_rollup (PSS, USS, SwapPss): costs a page-table walk in proportion to RSS. */
+  rollup?: boolean;
+  /** Read oom_score and oom_score_adj. */
+  oom?: boolean;
+}
+
+function reasonOf(err: unknown): UnknownReason {
+  if (err instanceof ProcReadError) {
+    if (err.code === 'E_PERMISSION') return 'permission denied';
+    if (err.code === 'E_NO_PROCESS') return 'exited';
+  }
+  return 'not supported';
+}
+
+/** Reads a value that may be unreadable (EACCES): null with no error. Exits still propagate. */
+function tolerant<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (isNoProcess(err)) throw err;
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Reads one process. Throws ProcReadError E_NO_PROCESS when it exited (or its PID was reused)
+ * at any point of the read; a scan skips those, `inspect` reports "process N exited".
+ * Reads: stat (pinned), status, and as asked smaps_rollup, oom_score, oom_score_adj.
+ */
+export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): ProcessSample {
+  const statRel = `proc/${pid}/stat`;
+  const pinned = fs.openPinned(statRel, pid);
+  try {
+    const stat = parseStat(pinned.read(), fs.path(statRel));
+    const status = readStatus(fs, pid);
+    let rollup: SmapsRollup | null = null;
+    let rollupUnknown: UnknownReason | null = null;
+    if (opts.rollup) {
+      if (stat.kernelThread) {
+        rollupUnknown = 'kernel thread';
+      } else {
+        try {
+          rollup = readSmapsRollup(fs, pid);
+        } catch (err) {
+          if (isNoProcess(err) || !(err instanceof ProcReadError)) throw err;
+          rollupUnknown = reasonOf(err);
+        }
+      }
+    }
+    const oomScore = opts.oom ? tolerant(() => readOomScore(fs, pid)) : null;
+    const oomScoreAdj = opts.oom ? tolerant(() => readOomScoreAdj(fs, pid)) : null;
+    // The identity check: the task we opened stat for must still be there.
+    pinned.read();
+    return assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);
+  } finally {
+    pinned.close();
+  }
+}
+
+function sum(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b;
+}
+
+function assemble(
+  stat: Stat,
+  status: Status,
+  rollup: SmapsRollup | null,
+  rollupUnknown: UnknownReason | null,
+  oomScore: number | null,
+  oomScoreAdj: number | null,
+): ProcessSample {
+  // A zombie has released its memory: status prints no Vm* lines, and the rollup is empty.
+  const kernelThread = stat.kernelThread;
+  return {
+    pid: stat.pid,
+    startTimeTicks: stat.startTimeTicks,
+    name: status.name,
+    uid: status.uids[0] ?? null,
+    kernelThread,
+    state: stat.state,
+    threads: status.threads ?? stat.threads,
+    vszBytes: status.vmSizeBytes,
+    rssBytes: status.vmRssBytes,
+    rssAnonBytes: status.rssAnonBytes,
+    rssFileBytes: status.rssFileBytes,
+    rssShmemBytes: status.rssShmemBytes,
+    sharedBytes: sum(status.rssFileBytes, status.rssShmemBytes),
+    pssBytes: rollup ? rollup.pssBytes : null,
+    ussBytes: rollup ? ussBytes(rollup) : null,
+    swapBytes: rollup ? swapBytes(rollup) : null,
+    lazyFreeBytes: rollup ? rollup.lazyFreeBytes : null,
+    rollup,
+    rollupUnknown: rollup ? null : rollupUnknown,
+    oomScore,
+    oomScoreAdj,
+    minorFaults: stat.minorFaults,
+    majorFaults: stat.majorFaults,
+    status,
+    stat,
+  };
+}
