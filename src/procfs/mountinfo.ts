@@ -16,7 +16,7 @@ export interface MountInfo {
   superOptions: string[];
 }
 
-function unescape(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
 }
 
@@ -32,10 +32,10 @@ export function parseMountinfo(text: string, path: string): MountInfo[] {
       throw new ProcParseError(`expected "... - fstype source options", found "${line}"`, path, i + 1);
     }
     out.push({
-      root: unescape(fields[3] as string),
-      mountPoint: unescape(fields[4] as string),
+      root: unescapeOctal(fields[3] as string),
+      mountPoint: unescapeOctal(fields[4] as string),
       fsType: fields[dash + 1] as string,
-      source: unescape(fields[dash + 2] as string),
+      source: unescapeOctal(fields[dash + 2] as string),
       superOptions: (fields[dash + 3] as string).split(','),
     });
   }
