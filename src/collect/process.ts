@@ -6,7 +6,15 @@
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
 import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
-import { readSmapsRollup, type SmapsRollup, swapBytes, ussBytes } from '../procfs/smaps_rollup.js';
+import { readCmdline } from '../procfs/cmdline.js';
+import { readSmaps, type Smaps } from '../procfs/smaps.js';
+import {
+  readSmapsRollup,
+  rollupFromSmaps,
+  type SmapsRollup,
+  swapBytes,
+  ussBytes,
+} from '../procfs/smaps_rollup.js';
 import { parseStat, type Stat } from '../procfs/stat.js';
 import { readStatus, type Status } from '../procfs/status.js';
 
@@ -39,7 +47,12 @@ export interface ProcessSample extends ProcessIdentity {
   swapBytes: number | null;
   lazyFreeBytes: number | null;
   rollup: SmapsRollup | null;
-  /** Why the rollup figures are null, when they are. */
+  /** Every region, when asked for (ReadOptions.smaps); null when not asked or unreadable. */
+  smaps: Smaps | null;
+  cmdline: string[] | null;
+  /** Target of /proc/PID/exe; null when unreadable (another user's process, kernel thread). */
+  exePath: string | null;
+  /** Why the rollup (or smaps) figures are null, when they are. */
   rollupUnknown: UnknownReason | null;
   oomScore: number | null;
   oomScoreAdj: number | null;
@@ -54,6 +67,11 @@ export interface ReadOptions {
   rollup?: boolean;
   /** Read oom_score and oom_score_adj. */
   oom?: boolean;
+  /**
+   * Read the full smaps instead of the rollup, and derive the rollup from it, so that per-region
+   * figures add up exactly to the headline. Also reads cmdline and the exe link.
+   */
+  smaps?: boolean;
 }
 
 function reasonOf(err: unknown): UnknownReason {
@@ -87,13 +105,19 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
     const stat = parseStat(pinned.read(), fs.path(statRel));
     const status = readStatus(fs, pid);
     let rollup: SmapsRollup | null = null;
+    let smaps: Smaps | null = null;
     let rollupUnknown: UnknownReason | null = null;
-    if (opts.rollup) {
+    if (opts.rollup || opts.smaps) {
       if (stat.kernelThread) {
         rollupUnknown = 'kernel thread';
       } else {
         try {
-          rollup = readSmapsRollup(fs, pid);
+          if (opts.smaps) {
+            smaps = readSmaps(fs, pid);
+            rollup = rollupFromSmaps(smaps);
+          } else {
+            rollup = readSmapsRollup(fs, pid);
+          }
         } catch (err) {
           if (isNoProcess(err) || !(err instanceof ProcReadError)) throw err;
           rollupUnknown = reasonOf(err);
@@ -102,9 +126,15 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
     }
     const oomScore = opts.oom ? tolerant(() => readOomScore(fs, pid)) : null;
     const oomScoreAdj = opts.oom ? tolerant(() => readOomScoreAdj(fs, pid)) : null;
+    const cmdline = opts.smaps ? tolerant(() => readCmdline(fs, pid)) : null;
+    const exePath = opts.smaps && !stat.kernelThread ? tolerant(() => fs.readLink(`proc/${pid}/exe`, pid)) : null;
     // The identity check: the task we opened stat for must still be there.
     pinned.read();
-    return assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);
+    const sample = assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);
+    sample.smaps = smaps;
+    sample.cmdline = cmdline;
+    sample.exePath = exePath;
+    return sample;
   } finally {
     pinned.close();
   }
@@ -143,6 +173,9 @@ function assemble(
     swapBytes: rollup ? swapBytes(rollup) : null,
     lazyFreeBytes: rollup ? rollup.lazyFreeBytes : null,
     rollup,
+    smaps: null,
+    cmdline: null,
+    exePath: null,
     rollupUnknown: rollup ? null : rollupUnknown,
     oomScore,
     oomScoreAdj,
