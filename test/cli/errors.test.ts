@@ -30,7 +30,7 @@ function someKernelThread(): number {
 const cases: Array<{ args: string[]; code: number; message: RegExp }> = [
   { args: ['inspect', '999999999'], code: 2, message: /"999999999" is not a PID/ },
   { args: ['inspect', '0'], code: 2, message: /"0" is not a PID/ },
-  { args: ['inspect', '-5'], code: 2, message: /-5/ },
+  { args: ['inspect', '-5'], code: 2, message: /"-5" is not a PID/ },
   { args: ['inspect', 'no-such-program-xyz'], code: 1, message: /no process is named "no-such-program-xyz"/ },
   { args: ['maps', 'abc'], code: 2, message: /"abc" is not a PID/ },
   { args: ['maps', '4194000'], code: 1, message: /no process 4194000/ },
