@@ -3,10 +3,11 @@
 // to its task, so if re-reading it at the end still works, every file read in between belonged
 // to the same process; if the process exited or the PID was reused meanwhile, the read fails
 // and the process is dropped rather than reported with another process's numbers.
+
+import { readCmdline } from '../procfs/cmdline.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
 import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
-import { readCmdline } from '../procfs/cmdline.js';
 import { readSmaps, type Smaps } from '../procfs/smaps.js';
 import {
   readSmapsRollup,
@@ -93,6 +94,15 @@ function tolerant<T>(read: () => T): T | null {
   }
 }
 
+function optional<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
+}
+
 /**
  * Reads one process. Throws ProcReadError E_NO_PROCESS when it exited (or its PID was reused)
  * at any point of the read; a scan skips those, `inspect` reports "process N exited".
@@ -126,8 +136,11 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
     }
     const oomScore = opts.oom ? tolerant(() => readOomScore(fs, pid)) : null;
     const oomScoreAdj = opts.oom ? tolerant(() => readOomScoreAdj(fs, pid)) : null;
-    const cmdline = opts.smaps ? tolerant(() => readCmdline(fs, pid)) : null;
-    const exePath = opts.smaps && !stat.kernelThread ? tolerant(() => fs.readLink(`proc/${pid}/exe`, pid)) : null;
+    // Nice to have, never a reason to fail: a captured tree has no exe link, and an exit in
+    // between is caught by the identity check below anyway.
+    const cmdline = opts.smaps ? optional(() => readCmdline(fs, pid)) : null;
+    const exePath =
+      opts.smaps && !stat.kernelThread ? optional(() => fs.readLink(`proc/${pid}/exe`, pid)) : null;
     // The identity check: the task we opened stat for must still be there.
     pinned.read();
     const sample = assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);

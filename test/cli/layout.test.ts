@@ -93,7 +93,11 @@ test('maps --category, --sort and --top narrow the list', async () => {
   assert.ok(files.regions.length >= 1 && files.regions.every((r) => r.category === 'file'));
   const top = await runJson<MapsReport>(['maps', String(info.pid), '--sort', 'rss', '--top', '3']);
   assert.equal(top.regions.length, 3);
-  assert.equal(big(top.regions[0]?.start ?? '0x0'), big(info.reserveStart), 'the touched reservation has most RSS');
+  assert.equal(
+    big(top.regions[0]?.start ?? '0x0'),
+    big(info.reserveStart),
+    'the touched reservation has most RSS',
+  );
 });
 
 test('inspect: the headline, categories and regions add up to what the child did', async () => {
@@ -105,9 +109,12 @@ test('inspect: the headline, categories and regions add up to what the child did
   assert.ok(r.ussBytes !== null && r.pssBytes !== null);
   assert.ok(r.ussBytes <= r.pssBytes && r.pssBytes <= r.rssBytes);
   assert.ok(r.categories);
-  const sum = (k: 'sizeBytes' | 'rssBytes' | 'pssBytes') => (r.categories ?? []).reduce((n, c) => n + c[k], 0);
-  // The breakdown partitions the process: categories add up to VIRT and to the smaps totals.
-  assert.equal(sum('sizeBytes'), r.vszBytes);
+  const sum = (k: 'sizeBytes' | 'rssBytes' | 'pssBytes') =>
+    (r.categories ?? []).reduce((n, c) => n + c[k], 0);
+  // The breakdown partitions the process: categories add up to the smaps totals, and to VIRT
+  // plus the [vsyscall] page (listed in maps, but the kernel's, so VmSize leaves it out).
+  const extra = sum('sizeBytes') - r.vszBytes;
+  assert.ok(extra === 0 || extra === 4096, `categories minus VIRT = ${extra}`);
   assert.equal(sum('pssBytes'), r.pssBytes);
   const anon = r.categories.find((c) => c.category === 'anonymous');
   assert.ok(anon && anon.sizeBytes >= info.reserveBytes && anon.rssBytes >= info.touchedBytes);
@@ -144,7 +151,7 @@ test('inspect text output reads as plain language', async () => {
   assert.match(r.stdout, /page faults since start: \d+ minor, \d+ major/);
 });
 
-test('as nobody: another user\'s process shows what status allows and says why the rest is unknown', async (t) => {
+test("as nobody: another user's process shows what status allows and says why the rest is unknown", async (t) => {
   const why = canDropPrivileges();
   if (why) return t.skip(why);
   const { info } = child;
