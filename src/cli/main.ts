@@ -56,7 +56,8 @@ function describe(err: unknown): { message: string; code: number } {
   if (err instanceof CommanderError && err.code === 'commander.unknownOption') {
     // "memlens inspect -5": commander sees an option; the user meant a (bad) PID.
     const negative = /'(-\d+)'/.exec(err.message);
-    if (negative) return { message: `"${negative[1]}" is not a PID: PIDs are whole numbers from 1 to 4194304`, code: 2 };
+    if (negative)
+      return { message: `"${negative[1]}" is not a PID: PIDs are whole numbers from 1 to 4194304`, code: 2 };
   }
   if (err instanceof CommanderError) {
     // Commander's own messages start with "error: "; keep ours one plain line.

@@ -1,8 +1,8 @@
 // Turning what the user typed (a PID or a name) into processes, with errors that say what to do.
 import { listPids } from '../collect/scan.js';
+import { readCmdline } from '../procfs/cmdline.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
-import { readCmdline } from '../procfs/cmdline.js';
 import { readStatus } from '../procfs/status.js';
 import { RuntimeError, UsageError } from './errors.js';
 import { parsePid } from './options.js';
@@ -57,14 +57,17 @@ export function resolveTarget(fs: ProcFs, target: string, all: boolean): number[
     try {
       fs.readText(`proc/${pid}/stat`, pid);
     } catch (err) {
-      if (isNoProcess(err)) throw new RuntimeError(`no process ${pid}: it does not exist (or already exited)`);
+      if (isNoProcess(err))
+        throw new RuntimeError(`no process ${pid}: it does not exist (or already exited)`);
       throw err;
     }
     return [pid];
   }
   const matches = findByName(fs, target);
   if (matches.length === 0) {
-    throw new RuntimeError(`no process is named "${target}": check the name with "memlens ps --name ${target}"`);
+    throw new RuntimeError(
+      `no process is named "${target}": check the name with "memlens ps --name ${target}"`,
+    );
   }
   if (matches.length > 1 && !all) {
     const shown = matches

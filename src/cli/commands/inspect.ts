@@ -1,4 +1,6 @@
 // memlens inspect: one process explained in plain language.
+
+import { formatBytes } from '../../analysis/format.js';
 import { readProcess } from '../../collect/process.js';
 import { loadUserNames } from '../../collect/users.js';
 import { isNoProcess } from '../../procfs/errors.js';
@@ -9,14 +11,17 @@ import { RuntimeError } from '../errors.js';
 import { type Column, renderTable } from '../render/table.js';
 import { compactBytes, orDash } from '../render/units.js';
 import { resolveTarget } from '../resolve.js';
-import { formatBytes } from '../../analysis/format.js';
 
 interface InspectCliOptions {
   all?: boolean;
   json?: boolean;
 }
 
-export async function runInspect(target: string, opts: InspectCliOptions, globals: GlobalOptions): Promise<void> {
+export async function runInspect(
+  target: string,
+  opts: InspectCliOptions,
+  globals: GlobalOptions,
+): Promise<void> {
   const ctx = createContext(globals);
   const pids = resolveTarget(ctx.fs, target, opts.all === true);
   const users = loadUserNames(ctx.fs);

@@ -2,7 +2,13 @@
 import { CATEGORIES, categorizeRegions } from '../../analysis/regions.js';
 import { readProcess } from '../../collect/process.js';
 import { isNoProcess } from '../../procfs/errors.js';
-import { MAPS_SORT_KEYS, type MapsRegion, type MapsReport, sortRegions, toMapsRegion } from '../../reports/maps.js';
+import {
+  MAPS_SORT_KEYS,
+  type MapsRegion,
+  type MapsReport,
+  sortRegions,
+  toMapsRegion,
+} from '../../reports/maps.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { parseChoice, parseCount } from '../options.js';
@@ -32,7 +38,9 @@ export async function runMaps(pidText: string, opts: MapsCliOptions, globals: Gl
     throw err;
   }
   if (sample.kernelThread) {
-    throw new UsageError(`process ${pid} (${sample.name}) is a kernel thread: it has no memory mappings to list`);
+    throw new UsageError(
+      `process ${pid} (${sample.name}) is a kernel thread: it has no memory mappings to list`,
+    );
   }
   if (!sample.smaps) {
     const hint = sample.rollupUnknown === 'permission denied' ? ': run as root or as the process owner' : '';
