@@ -11,7 +11,6 @@ import type { MapsRegion, MapsReport } from '../../src/reports/maps.js';
 import { type LayoutInfo, type RunningChild, startChild } from '../helpers/children.js';
 import { canDropPrivileges, runCli, runJson } from '../helpers/cli.js';
 
-const _MiB = 1024 * 1024;
 let child: RunningChild<LayoutInfo>;
 let dir: string;
 
