@@ -41,16 +41,25 @@ export function sizeValue(raw: string, key: string, path: string, line?: number)
   if (space === -1) return parseSafeUint(raw, path, line);
   const unit = raw.slice(space + 1).trim();
   const n = parseSafeUint(raw.slice(0, space), path, line);
+  let factor: number;
   switch (unit.toLowerCase()) {
     case 'kb':
-      return n * 1024;
+      factor = 1024;
+      break;
     case 'mb':
-      return n * 1024 * 1024;
+      factor = 1024 * 1024;
+      break;
     case 'b':
-      return n;
+      factor = 1;
+      break;
     default:
       throw new ProcParseError(`unknown unit "${unit}" for ${key}`, path, line);
   }
+  // A safe count of kB can still overflow 2^53 once in bytes; rounding it would be silent.
+  if (n > Number.MAX_SAFE_INTEGER / factor) {
+    throw new ProcParseError(`value "${raw}" of ${key} is too large to be exact in bytes`, path, line);
+  }
+  return n * factor;
 }
 
 /** A size key in bytes, or null when the file does not have the key (old kernel, kernel thread). */

@@ -60,34 +60,39 @@ export interface Smaps {
   keys: Set<string>;
 }
 
-/** smaps key -> field. Unknown keys are ignored: new kernels add them. */
-const FIELD_OF_KEY: Record<string, keyof RegionFigures> = {
-  Size: 'sizeBytes',
-  KernelPageSize: 'kernelPageSizeBytes',
-  MMUPageSize: 'mmuPageSizeBytes',
-  Rss: 'rssBytes',
-  Pss: 'pssBytes',
-  Pss_Dirty: 'pssDirtyBytes',
-  Pss_Anon: 'pssAnonBytes',
-  Pss_File: 'pssFileBytes',
-  Pss_Shmem: 'pssShmemBytes',
-  Shared_Clean: 'sharedCleanBytes',
-  Shared_Dirty: 'sharedDirtyBytes',
-  Private_Clean: 'privateCleanBytes',
-  Private_Dirty: 'privateDirtyBytes',
-  Referenced: 'referencedBytes',
-  Anonymous: 'anonymousBytes',
-  KSM: 'ksmBytes',
-  LazyFree: 'lazyFreeBytes',
-  AnonHugePages: 'anonHugePagesBytes',
-  ShmemPmdMapped: 'shmemPmdMappedBytes',
-  FilePmdMapped: 'filePmdMappedBytes',
-  Shared_Hugetlb: 'sharedHugetlbBytes',
-  Private_Hugetlb: 'privateHugetlbBytes',
-  Swap: 'swapBytes',
-  SwapPss: 'swapPssBytes',
-  Locked: 'lockedBytes',
-};
+/**
+ * smaps key -> field. Unknown keys are ignored: new kernels add them. A Map, not an object
+ * literal: a key such as "constructor" or "__proto__" must not find Object.prototype's members.
+ */
+const FIELD_OF_KEY = new Map<string, keyof RegionFigures>(
+  Object.entries({
+    Size: 'sizeBytes',
+    KernelPageSize: 'kernelPageSizeBytes',
+    MMUPageSize: 'mmuPageSizeBytes',
+    Rss: 'rssBytes',
+    Pss: 'pssBytes',
+    Pss_Dirty: 'pssDirtyBytes',
+    Pss_Anon: 'pssAnonBytes',
+    Pss_File: 'pssFileBytes',
+    Pss_Shmem: 'pssShmemBytes',
+    Shared_Clean: 'sharedCleanBytes',
+    Shared_Dirty: 'sharedDirtyBytes',
+    Private_Clean: 'privateCleanBytes',
+    Private_Dirty: 'privateDirtyBytes',
+    Referenced: 'referencedBytes',
+    Anonymous: 'anonymousBytes',
+    KSM: 'ksmBytes',
+    LazyFree: 'lazyFreeBytes',
+    AnonHugePages: 'anonHugePagesBytes',
+    ShmemPmdMapped: 'shmemPmdMappedBytes',
+    FilePmdMapped: 'filePmdMappedBytes',
+    Shared_Hugetlb: 'sharedHugetlbBytes',
+    Private_Hugetlb: 'privateHugetlbBytes',
+    Swap: 'swapBytes',
+    SwapPss: 'swapPssBytes',
+    Locked: 'lockedBytes',
+  } satisfies Record<string, keyof RegionFigures>) as [string, keyof RegionFigures][],
+);
 
 export function emptyFigures(): RegionFigures {
   return {
@@ -119,6 +124,8 @@ export function emptyFigures(): RegionFigures {
   };
 }
 
+const MAX_SAFE_KIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024);
+
 /**
  * Reads "  1234 kB" (or "kb", or a bare number) starting at `from` up to `end` as bytes.
  * Hand-rolled rather than split/regex: a process with 50,000 mappings has over a million lines.
@@ -138,7 +145,12 @@ function sizeAt(text: string, from: number, end: number, path: string, lineNo: n
   }
   if (i - digitsFrom > 15) n = parseSafeUint(text.slice(digitsFrom, i), path, lineNo);
   const unit = text.slice(i, end).trim();
-  if (unit === 'kB' || unit === 'kb' || unit === 'KB') return n * 1024;
+  if (unit === 'kB' || unit === 'kb' || unit === 'KB') {
+    // A safe count of kB can still overflow 2^53 once in bytes; rounding it would be silent.
+    if (n > MAX_SAFE_KIB)
+      throw new ProcParseError(`size "${text.slice(digitsFrom, i)} kB" is too large`, path, lineNo);
+    return n * 1024;
+  }
   if (unit === '') return n;
   throw new ProcParseError(`unknown unit "${unit}"`, path, lineNo);
 }
@@ -169,7 +181,7 @@ export function parseSmaps(text: string, path: string): Smaps {
           throw new ProcParseError(`figure line before any mapping header`, path, lineNo);
         }
         const key = text.slice(pos, wordEnd - 1);
-        const field = FIELD_OF_KEY[key];
+        const field = FIELD_OF_KEY.get(key);
         if (field !== undefined) {
           current[field] = sizeAt(text, wordEnd, end, path, lineNo);
           keys.add(key);
