@@ -6,7 +6,9 @@
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
-import { limitBytes, parseI64, parseU64 } from './numbers.js';
+import { limitBytes, parseI64, parseSafeUint, parseU64 } from './numbers.js';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** PF_KTHREAD in the flags field: the task is a kernel thread (no user memory at all). */
 const PF_KTHREAD = 0x00200000;
@@ -73,17 +75,29 @@ export function parseStat(text: string, path: string): Stat {
     if (value === undefined) throw new ProcParseError(`missing field ${n}`, path, 1);
     return value;
   };
-  const num = (n: number): number => {
-    // Signed fields (nice, priority, tty) and unsigned ones go through the same exact parse;
-    // every field read as a number here is far below 2^53 on real kernels.
+  const exact = (n: number): bigint | null => {
+    // Signed fields (nice, priority, tty) and unsigned ones go through the same exact parse.
     const v = parseI64(field(n), path, 1);
+    return v > MAX_SAFE || v < -MAX_SAFE ? null : v;
+  };
+  const num = (n: number): number => {
+    // Every field read as a number here is far below 2^53 on real kernels; one beyond it is a
+    // broken file, and rounding it silently would hide that.
+    const v = exact(n);
+    if (v === null) throw new ProcParseError(`field ${n} "${field(n)}" is too large`, path, 1);
     return Number(v);
   };
-  const optional = (n: number): number | null => (rest[n - 3] === undefined ? null : num(n));
+  // The trailing fields are informational: a nonsense value there (captured files hold 2^63-1
+  // in "processor") makes that field unknown, not the whole file unreadable.
+  const optional = (n: number): number | null => {
+    if (rest[n - 3] === undefined) return null;
+    const v = exact(n);
+    return v === null ? null : Number(v);
+  };
   const rsslim = parseU64(field(25), path, 1);
   const flags = num(9);
   return {
-    pid: Number(parseU64(pidText, path, 1)),
+    pid: parseSafeUint(pidText, path, 1),
     comm,
     state: field(3),
     ppid: num(4),
