@@ -2,6 +2,7 @@
 //   MemTotal:       15666184 kB
 //   MemAvailable:   11225936 kB      (3.14+; absent on older kernels)
 //   HugePages_Total:       0         (a count, no unit)
+//           total:    used:    free:  shared: buffers:  cached:     (2.4-era table, old 32-bit kernels)
 // Every key is kept in `values` (bytes, or a count for unit-less keys), so new keys cost nothing.
 // A key this kernel does not print is absent: MemAvailable missing is unknown, never 0.
 
@@ -24,11 +25,38 @@ export interface Meminfo {
   committedAsBytes: number | null;
 }
 
+// The keys memlens reads by name: a malformed value of one of these is an error.
+const KNOWN = new Set([
+  'MemTotal',
+  'MemFree',
+  'MemAvailable',
+  'Buffers',
+  'Cached',
+  'SwapTotal',
+  'SwapFree',
+  'Shmem',
+  'CommitLimit',
+  'Committed_AS',
+]);
+
 /** Parses /proc/meminfo text. */
 export function parseMeminfo(text: string, path: string): Meminfo {
   const raw = parseKeyValues(text, path);
   const values = new Map<string, number>();
-  for (const [key, value] of raw) values.set(key, sizeValue(value, key, path));
+  for (const [key, value] of raw) {
+    if (KNOWN.has(key)) {
+      values.set(key, sizeValue(value, key, path));
+      continue;
+    }
+    // Any other line is kept when it reads as a size and skipped otherwise: some old 32-bit
+    // kernels still print the 2.4-era table first ("total:  used:  free: ..." then
+    // "Mem:  260579328 136073216 ..."), and a future key may have a shape we do not know.
+    try {
+      values.set(key, sizeValue(value, key, path));
+    } catch (err) {
+      if (!(err instanceof ProcParseError)) throw err;
+    }
+  }
   const memTotal = values.get('MemTotal');
   if (memTotal === undefined) throw new ProcParseError('missing MemTotal', path);
   const get = (key: string) => values.get(key) ?? null;
