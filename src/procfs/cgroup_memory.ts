@@ -31,40 +31,81 @@ export interface MemoryCgroup {
 }
 
 /**
- * Mount points as the kernel prints them are absolute on a live machine. Captured trees (and
- * tools that rewrote them) may carry a prefix before "sys/fs/cgroup"; anchor on that.
+ * The mount point relative to the ProcFs root. The kernel always prints it absolute, and it is
+ * used as it is. A relative one can only come from a captured tree whose tool rewrote it
+ * ("testdata/docker/sys/fs/cgroup/memory"): anchor that on "sys/fs/cgroup".
  */
 function relativeMountDir(mountPoint: string): string {
+  if (mountPoint.startsWith('/')) return mountPoint.replace(/^\/+/, '');
   const at = mountPoint.indexOf('sys/fs/cgroup');
-  return at === -1 ? mountPoint.replace(/^\/+/, '') : mountPoint.slice(at);
+  return at === -1 ? mountPoint : mountPoint.slice(at);
+}
+
+/**
+ * A cgroup path as segments, "." and inner ".." resolved. Leading ".." segments stay: in a cgroup
+ * namespace, /proc/PID/cgroup and mountinfo show cgroups outside the namespace as "/../..".
+ */
+function segments(path: string): string[] {
+  const out: string[] = [];
+  for (const s of path.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(s);
+  }
+  return out;
+}
+
+/** How far above the reader's namespace root a mount's root lies: lower sees more. */
+function rootDepth(root: string): number {
+  let depth = 0;
+  for (const s of segments(root)) depth += s === '..' ? -1 : 1;
+  return depth;
+}
+
+function hasMemoryFiles(fs: ProcFs, dir: string): boolean | null {
+  try {
+    return fs.readText(posix.join(dir, 'cgroup.controllers')).trim().split(/\s+/).includes('memory');
+  } catch {
+    // No cgroup.controllers here (a captured tree may lack it): try the memory files.
+    try {
+      fs.readText(posix.join(dir, 'memory.stat'));
+      return true;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /**
  * Finds the memory controller's hierarchy. A v1 "memory" mount wins when there is one: on a
- * hybrid host (v1 memory + a v2 mount without it) v2 holds no memory files.
+ * hybrid host (v1 memory + a v2 mount without it) v2 holds no memory files. Of several v2 mounts
+ * (a container that also mounts the host's tree) the one whose root lies highest sees the most
+ * processes. When no v2 mount can be proven to hold memory (a captured tree with only the leaf
+ * cgroups), a v2 mount that is not proven not to is taken: with no v1 memory mount, v2 is where
+ * the controller lives if it is anywhere.
  */
 export function findMemoryHierarchy(fs: ProcFs, mounts: MountInfo[]): MemoryHierarchy | null {
   const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes('memory'));
   if (v1) return { version: 1, mountDir: relativeMountDir(v1.mountPoint), mountRoot: v1.root };
-  for (const m of mounts.filter((x) => x.fsType === 'cgroup2')) {
-    const dir = relativeMountDir(m.mountPoint);
-    try {
-      const controllers = fs.readText(posix.join(dir, 'cgroup.controllers')).trim().split(/\s+/);
-      if (controllers.includes('memory')) return { version: 2, mountDir: dir, mountRoot: m.root };
-    } catch {
-      // No cgroup.controllers here (a captured tree may lack it): try the memory files.
-      try {
-        fs.readText(posix.join(dir, 'memory.stat'));
-        return { version: 2, mountDir: dir, mountRoot: m.root };
-      } catch {
-        // not a v2 hierarchy with memory
-      }
-    }
+  const v2 = mounts
+    .filter((m) => m.fsType === 'cgroup2')
+    .map((m) => ({ mountDir: relativeMountDir(m.mountPoint), mountRoot: m.root }))
+    .sort((a, b) => rootDepth(a.mountRoot) - rootDepth(b.mountRoot));
+  let unproven: MemoryHierarchy | null = null;
+  for (const m of v2) {
+    const memory = hasMemoryFiles(fs, m.mountDir);
+    if (memory === true) return { version: 2, ...m };
+    if (memory === null && unproven === null) unproven = { version: 2, ...m };
   }
-  return null;
+  return unproven;
 }
 
-/** The memory cgroup of a process, given its /proc/PID/cgroup entries. */
+/**
+ * The memory cgroup of a process, given its /proc/PID/cgroup entries. Pure: the folder it names
+ * may not exist (see findMemoryCgroup). Null when the process has no memory cgroup in this
+ * hierarchy, or when its cgroup lies outside what the mount shows (another cgroup namespace):
+ * then any folder we named would be some other cgroup, with some other limit.
+ */
 export function memoryCgroupOf(entries: CgroupEntry[], hierarchy: MemoryHierarchy): MemoryCgroup | null {
   const entry =
     hierarchy.version === 1
@@ -72,14 +113,86 @@ export function memoryCgroupOf(entries: CgroupEntry[], hierarchy: MemoryHierarch
       : entries.find((e) => e.hierarchyId === 0);
   if (!entry) return null;
   // The mount shows hierarchy.mountRoot at mountDir; a path below that root maps below mountDir.
-  // A path outside it (a container's own view) is taken as relative to the mount itself.
-  let rel = entry.path;
-  const root = hierarchy.mountRoot === '/' ? '' : hierarchy.mountRoot;
-  if (root !== '' && (rel === root || rel.startsWith(`${root}/`))) rel = rel.slice(root.length) || '/';
-  const dir = posix.normalize(posix.join(hierarchy.mountDir, rel));
-  // "/../.." paths (a cgroup namespace seeing outside itself) must not climb above the mount.
-  const safeDir = dir.startsWith(hierarchy.mountDir) ? dir : hierarchy.mountDir;
-  return { version: hierarchy.version, path: entry.path, dir: safeDir, hierarchy };
+  const path = segments(entry.path);
+  const root = segments(hierarchy.mountRoot);
+  let rel: string[];
+  if (root.every((s, i) => path[i] === s)) {
+    rel = path.slice(root.length);
+  } else {
+    // A path beside the root, not below it: captured container trees hold the process's cgroup
+    // at that path below the mount itself (elastic's docker tree), so take it as relative to it.
+    rel = path;
+  }
+  // Still climbing out ("/../..") means the cgroup is above everything the mount shows.
+  if (rel[0] === '..') return null;
+  return {
+    version: hierarchy.version,
+    path: entry.path,
+    dir: posix.join(hierarchy.mountDir, ...rel),
+    hierarchy,
+  };
+}
+
+function isDir(fs: ProcFs, dir: string): boolean {
+  try {
+    fs.list(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cgroup folders visited at most when looking for a process by its cgroup.procs. */
+const SEARCH_LIMIT = 2000;
+
+/**
+ * Finds the folder at or below the mount whose cgroup.procs lists `pid`, breadth first, visiting
+ * at most SEARCH_LIMIT folders. Folders without cgroup.procs (a captured tree keeps only some
+ * files) are still descended into.
+ */
+function searchCgroupProcs(fs: ProcFs, mountDir: string, pid: number): string | null {
+  const want = String(pid);
+  const queue = [mountDir];
+  for (let visited = 0; visited < queue.length && visited < SEARCH_LIMIT; visited++) {
+    const dir = queue[visited] as string;
+    try {
+      if (fs.readText(posix.join(dir, 'cgroup.procs')).split('\n').includes(want)) return dir;
+    } catch {
+      // no cgroup.procs here: keep descending
+    }
+    let names: string[];
+    try {
+      names = fs.list(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      const sub = posix.join(dir, name);
+      // Files fail to list (ENOTDIR); cgroup folders are the only subfolders.
+      if (isDir(fs, sub)) queue.push(sub);
+    }
+  }
+  return null;
+}
+
+/**
+ * The memory cgroup of process `pid`, checked against the tree: memoryCgroupOf when its folder
+ * exists, else the folder whose cgroup.procs lists the pid. That search is for views where the
+ * path cannot be mapped: a cgroup namespace (the path starts "/.."), or a captured tree that
+ * holds the cgroup somewhere its path does not say. The path of a cgroup found by search is
+ * relative to the mounted hierarchy's root. Null when neither finds it.
+ */
+export function findMemoryCgroup(
+  fs: ProcFs,
+  pid: number,
+  entries: CgroupEntry[],
+  hierarchy: MemoryHierarchy,
+): MemoryCgroup | null {
+  const mapped = memoryCgroupOf(entries, hierarchy);
+  if (mapped && isDir(fs, mapped.dir)) return mapped;
+  const dir = searchCgroupProcs(fs, hierarchy.mountDir, pid);
+  if (dir === null) return null;
+  return { version: hierarchy.version, path: `/${posix.relative(hierarchy.mountDir, dir)}`, dir, hierarchy };
 }
 
 /** Parses a v1 memory.limit_in_bytes or v2 memory.max / memory.high value: bytes or Infinity. */
@@ -115,8 +228,11 @@ export function readEffectiveLimit(fs: ProcFs, cg: MemoryCgroup): EffectiveLimit
     try {
       own = readOwnLimit(fs, dir, cg.version);
     } catch (err) {
-      // v2's root cgroup has no memory.max; a missing file further down is worth reporting.
-      if (!(err instanceof ProcReadError) || dir !== cg.hierarchy.mountDir) throw err;
+      // The cgroup's own file missing means we are not looking at its memory controller: report
+      // it. Above it, a missing file sets no limit: v2's root cgroup has no memory.max, and
+      // captured trees (ours and other projects') hold only the cgroups that were asked for.
+      const missing = err instanceof ProcReadError && err.code === 'E_UNSUPPORTED';
+      if (!missing || (dir === cg.dir && dir !== cg.hierarchy.mountDir)) throw err;
       own = Number.POSITIVE_INFINITY;
     }
     if (own < best.limitBytes) best = { limitBytes: own, setBy: path };
