@@ -3,14 +3,13 @@
 //   v2 memory.events:     oom_kill 0                v1 memory.oom_control:  under_oom 0
 // And the single-value files beside them (memory.current, v1 memory.usage_in_bytes).
 // Values are bytes or event counts. v1 memory.stat carries its limits in the same file, where
-// "no limit" is PAGE_COUNTER_MAX pages (beyond 2^53): those read as Infinity here, and
-// parseFlatKeyedExact keeps every value exact for callers that need the raw number.
+// "no limit" is PAGE_COUNTER_MAX pages: values past 2^53 read as Infinity here (nothing real is
+// counted or sized that high, see UNLIMITED_AT), and parseFlatKeyedExact keeps every value exact
+// for callers that need the raw number.
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
-import { limitBytes, parseU64, UNLIMITED_AT } from './numbers.js';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+import { limitBytes, parseU64 } from './numbers.js';
 
 /** Parses a flat-keyed file exactly: every value as a bigint. */
 export function parseFlatKeyedExact(text: string, path: string): Map<string, bigint> {
@@ -28,33 +27,25 @@ export function parseFlatKeyedExact(text: string, path: string): Map<string, big
   return out;
 }
 
-/** A value as a number: exact below 2^53, Infinity for "no limit", an error in between. */
-function toNumber(value: bigint, key: string, path: string): number {
-  if (value <= MAX_SAFE) return Number(value);
-  if (value >= UNLIMITED_AT) return limitBytes(value);
-  // Between 2^53 and 4 EiB nothing real is counted or limited; rounding it would be silent.
-  throw new ProcParseError(`value ${value} of ${key} is too large to be exact`, path);
-}
-
 /**
  * Parses a flat-keyed file (memory.stat, memory.events, memory.oom_control, memory.swap.events)
- * into numbers: bytes or counts, Infinity for the "no limit" values of v1 memory.stat.
+ * into numbers: bytes or counts, Infinity past 2^53 (the "no limit" values of v1 memory.stat).
  * Every key is kept, so new kernels' keys cost nothing.
  */
 export function parseFlatKeyed(text: string, path: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [key, value] of parseFlatKeyedExact(text, path)) out.set(key, toNumber(value, key, path));
+  for (const [key, value] of parseFlatKeyedExact(text, path)) out.set(key, limitBytes(value));
   return out;
 }
 
 /**
  * Parses a single-value file (memory.current, memory.usage_in_bytes, memory.max): bytes or a
- * count; "max" and v1's near-2^63 values are Infinity.
+ * count; "max" and values past 2^53 (v1's near-2^63 "no limit") are Infinity.
  */
 export function parseCgroupValue(text: string, path: string): number {
   const t = text.trim();
   if (t === 'max') return Number.POSITIVE_INFINITY;
-  return toNumber(parseU64(t, path, 1), 'the value', path);
+  return limitBytes(parseU64(t, path, 1));
 }
 
 /** Reads a flat-keyed file of a cgroup folder (relative to the ProcFs root), e.g. "memory.stat". */

@@ -7,9 +7,11 @@ import { ProcParseError } from './errors.js';
 /**
  * At or above this a limit means "no limit". The kernel writes 2^64-1 (RLIM_INFINITY, v2 "max"
  * converted by other tools) or PAGE_COUNTER_MAX * PAGE_SIZE (2^63 - 4096 on x86_64 cgroup v1,
- * less with bigger pages). 2^62 bytes (4 EiB) is beyond any machine, so nothing real is mistaken.
+ * less with bigger pages). The line is drawn at 2^53 bytes (8 PiB, twice what x86-64 can address
+ * with 5-level paging), so nothing real is mistaken, and a limit below it is always an exact
+ * number: between 2^53 and 2^62 a number would round (setrlimit takes any value).
  */
-export const UNLIMITED_AT = 1n << 62n;
+export const UNLIMITED_AT = 1n << 53n;
 
 const DIGITS = /^\d+$/;
 const SIGNED_DIGITS = /^-?\d+$/;
