@@ -26,7 +26,8 @@ export function parseCgroup(text: string, path: string): CgroupEntry[] {
       throw new ProcParseError(`expected "id:controllers:path", found "${line}"`, path, i + 1);
     }
     const id = line.slice(0, first);
-    if (!/^\d+$/.test(id)) throw new ProcParseError(`expected a hierarchy id, found "${id}"`, path, i + 1);
+    if (!/^\d{1,9}$/.test(id))
+      throw new ProcParseError(`expected a hierarchy id, found "${id}"`, path, i + 1);
     const controllers = line.slice(first + 1, second);
     out.push({
       hierarchyId: Number(id),

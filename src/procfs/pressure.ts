@@ -22,7 +22,8 @@ export interface Pressure {
 }
 
 function percent(raw: string | undefined, key: string, path: string, line: number): number {
-  if (raw === undefined || !/^\d+(\.\d+)?$/.test(raw)) {
+  // A percentage has at most three integer digits; a longer one would only round as a number.
+  if (raw === undefined || !/^\d{1,3}(\.\d+)?$/.test(raw)) {
     throw new ProcParseError(`expected ${key}=<percent>, found "${raw ?? ''}"`, path, line);
   }
   return Number(raw);
