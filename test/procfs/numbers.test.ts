@@ -49,12 +49,14 @@ tableTests('parseHex', P, (t) => parseHex(t, P), [
   ['empty', '', 'error'],
 ]);
 
-test('limitBytes: at or above 2^62 is unlimited (Infinity), exactly at the boundary too', () => {
+test('limitBytes: past 2^53 bytes is unlimited (Infinity), so a limit is always an exact number', () => {
   assert.equal(limitBytes(2n ** 64n - 1n), Infinity);
   assert.equal(limitBytes(9223372036854771712n), Infinity, 'v1 PAGE_COUNTER_MAX * 4096');
   assert.equal(limitBytes(UNLIMITED_AT), Infinity);
   assert.equal(limitBytes(UNLIMITED_AT - 4096n), Number(UNLIMITED_AT - 4096n));
   assert.equal(limitBytes(2147483648n), 2147483648);
+  assert.equal(limitBytes(BigInt(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER);
+  assert.equal(limitBytes(2n ** 53n + 1n), Infinity, 'would round to 2^53 as a number');
   assert.ok(isUnlimited(limitBytes(2n ** 63n)));
   assert.ok(!isUnlimited(limitBytes(0n)));
   assert.equal(JSON.stringify({ limit: Infinity }), '{"limit":null}', 'unlimited serialises to null');
