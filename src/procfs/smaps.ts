@@ -201,11 +201,16 @@ function sizeAt(text: string, from: number, end: number, path: string, lineNo: n
   throw new ProcParseError(`unknown unit "${unit}"`, path, lineNo);
 }
 
+/** Keys with no size that we still read (and so report in Smaps.keys). */
+const KNOWN_OTHER = new Set(['VmFlags', 'THPeligible', 'ProtectionKey']);
+
 /** Parses the whole of /proc/PID/smaps (also any file of smaps blocks, e.g. smaps_rollup). */
 export function parseSmaps(text: string, path: string): Smaps {
   const regions: Region[] = [];
   const keys = new Set<string>();
   let current: Region | null = null;
+  const lastKeys: string[] = [];
+  let lineInBlock = 0;
   let lineNo = 0;
   let pos = 0;
   const length = text.length;
@@ -226,25 +231,32 @@ export function parseSmaps(text: string, path: string): Smaps {
         if (current === null) {
           throw new ProcParseError(`figure line before any mapping header`, path, lineNo);
         }
-        const key = text.slice(pos, wordEnd - 1);
+        // The kernel prints the same keys in the same order in every block, so the key at this
+        // line of the previous block is checked first: no new string, no hashing, for nearly
+        // every line of a file that can run to a million lines.
+        const keyLength = wordEnd - 1 - pos;
+        let key = lastKeys[lineInBlock];
+        if (key === undefined || key.length !== keyLength || !text.startsWith(key, pos)) {
+          key = text.slice(pos, wordEnd - 1);
+          lastKeys[lineInBlock] = key;
+        }
+        lineInBlock++;
         const field = FIELD_OF_KEY.get(key);
         if (field !== undefined) {
           current[field] = sizeAt(text, wordEnd, end, path, lineNo);
-          keys.add(key);
         } else if (key === 'VmFlags') {
           current.vmFlags = text.slice(wordEnd, end).trim().split(/\s+/).filter(Boolean);
-          keys.add(key);
         } else if (key === 'THPeligible') {
           current.thpEligible = text.slice(wordEnd, end).trim() === '1';
-          keys.add(key);
         } else if (key === 'ProtectionKey') {
           current.protectionKey = parseSafeUint(text.slice(wordEnd, end).trim(), path, lineNo);
-          keys.add(key);
         }
+        if (field !== undefined || KNOWN_OTHER.has(key)) keys.add(key);
       } else if (wordEnd > pos) {
         const entry = parseMapsLine(text.slice(pos, end), path, lineNo);
         current = newRegion(entry);
         regions.push(current);
+        lineInBlock = 0;
       }
     }
     pos = end + 1;

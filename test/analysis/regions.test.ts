@@ -112,7 +112,7 @@ describe('categorizeRegions: one rule at a time', () => {
     assert.deepEqual(categories(regions, '/srv/bin/other (deleted)'), ['file', 'code']);
   });
 
-  it('keeps the input order and leaves the input regions untouched', () => {
+  it('keeps the input order and tags the regions themselves (no copies)', () => {
     const regions = [
       makeRegion({ start: 0x2000n, end: 0x3000n, path: '[heap]' }),
       makeRegion({ start: 0x1000n, end: 0x2000n }),
@@ -125,7 +125,8 @@ describe('categorizeRegions: one rule at a time', () => {
         [0x1000n, 'anonymous'],
       ],
     );
-    assert.equal('category' in (regions[0] as object), false);
+    // Copying 50,000 forty-field regions cost more than parsing them: the same objects come back.
+    assert.equal(out[0], regions[0]);
   });
 });
 
