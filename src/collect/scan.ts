@@ -5,7 +5,8 @@ import {
   type EffectiveLimit,
   findMemoryHierarchy,
   type MemoryHierarchy,
-  memoryCgroupOf,
+  findMemoryCgroup,
+  type MemoryCgroup,
   readEffectiveLimit,
 } from '../procfs/cgroup_memory.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
@@ -66,12 +67,21 @@ export function cgroupLimits(fs: ProcFs): CgroupLimitLookup {
     if (!(err instanceof ProcReadError)) throw err;
   }
   const cache = new Map<string, EffectiveLimit | null>();
+  // Keyed by the path /proc/PID/cgroup gives: finding the folder can mean a search, and most
+  // processes share a few cgroups.
+  const folders = new Map<string, MemoryCgroup | null>();
   return {
     hierarchy,
     limitOf(pid) {
       if (!hierarchy) return null;
       try {
-        const cg = memoryCgroupOf(readCgroup(fs, pid), hierarchy);
+        const entries = readCgroup(fs, pid);
+        const key = entries.map((e) => `${e.hierarchyId}:${e.path}`).join('\n');
+        let cg = folders.get(key);
+        if (cg === undefined) {
+          cg = findMemoryCgroup(fs, pid, entries, hierarchy);
+          folders.set(key, cg);
+        }
         if (!cg) return null;
         let limit = cache.get(cg.dir);
         if (limit === undefined) {

@@ -1,8 +1,10 @@
 // memlens ps on the real /proc, with a child whose memory we know, as root and as nobody.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import type { PsReport } from '../../src/reports/ps.js';
+import { cgroupUnavailable, createCgroup } from '../helpers/cgroup.js';
 import { canDropPrivileges, runCli, runJson } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
@@ -136,4 +138,29 @@ test("as nobody: other users' processes are unknown (permission denied), never 0
   assert.ok(own.length >= 1 && own.every((x) => x.pssBytes !== null));
   const table = await runCli(['ps'], { asNobody: true });
   assert.match(table.stdout, /permission denied \(\d+\).*Run as root/);
+});
+
+test('%MEM is measured against the cgroup limit when the process has one below MemTotal', async (t) => {
+  const why = cgroupUnavailable();
+  if (why) return t.skip(why);
+  const limit = 512 * MiB;
+  const cg = createCgroup('ps-limit', { limitBytes: limit });
+  const sleeper = spawn('sleep', ['60']);
+  try {
+    await once(sleeper, 'spawn');
+    cg.add(sleeper.pid as number);
+    const report = await runJson<PsReport>(['ps']);
+    const p = report.processes.find((x) => x.pid === sleeper.pid);
+    assert.ok(p && p.rssBytes !== null);
+    assert.equal(p.memPercentOf, 'cgroupLimit');
+    assert.equal(p.memPercentOfBytes, limit);
+    assert.ok(Math.abs((p.memPercent ?? 0) - (100 * p.rssBytes) / limit) < 1e-9);
+    // And the table marks it.
+    const table = await runCli(['ps', '--name', 'sleep']);
+    assert.match(table.stdout, /\*/);
+    assert.match(table.stdout, /\* marks % of the process's cgroup limit/);
+  } finally {
+    sleeper.kill('SIGKILL');
+    await cg.remove();
+  }
 });
