@@ -3,10 +3,10 @@
 import { readCgroup } from '../procfs/cgroup.js';
 import {
   type EffectiveLimit,
-  findMemoryHierarchy,
-  type MemoryHierarchy,
   findMemoryCgroup,
+  findMemoryHierarchy,
   type MemoryCgroup,
+  type MemoryHierarchy,
   readEffectiveLimit,
 } from '../procfs/cgroup_memory.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
