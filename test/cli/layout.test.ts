@@ -2,6 +2,8 @@
 // reservation with 64 MiB touched, an 8 MiB file read in full, 1000 one-page mappings, and a
 // forked child sharing all of it copy-on-write.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,4 +164,23 @@ test("as nobody: another user's process shows what status allows and says why th
   const maps = await runCli(['maps', String(info.pid)], { asNobody: true });
   assert.equal(maps.code, 1);
   assert.match(maps.stderr, /^memlens: .*permission denied.*run as root/);
+});
+
+test('as nobody: its own process is fully readable by inspect and maps', async (t) => {
+  const why = canDropPrivileges();
+  if (why) return t.skip(why);
+  const own = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sleep', '60']);
+  try {
+    await once(own, 'spawn');
+    // setpriv execs sleep in place: same PID, now owned by nobody.
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = String(own.pid);
+    const r = await runJson<InspectReport>(['inspect', pid], { asNobody: true });
+    assert.equal(r.user, 'nobody');
+    assert.ok(r.categories && r.pssBytes !== null && r.unknownReason === null);
+    const maps = await runJson<MapsReport>(['maps', pid], { asNobody: true });
+    assert.ok(maps.regions.some((x) => x.path.endsWith('/sleep') && x.category === 'code'));
+  } finally {
+    own.kill('SIGKILL');
+  }
 });
