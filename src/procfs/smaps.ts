@@ -94,34 +94,11 @@ const FIELD_OF_KEY = new Map<string, keyof RegionFigures>(
   } satisfies Record<string, keyof RegionFigures>) as [string, keyof RegionFigures][],
 );
 
+/** Every figure at 0 (for building regions in tests and sums; the parser uses newRegion). */
 export function emptyFigures(): RegionFigures {
-  return {
-    sizeBytes: 0,
-    kernelPageSizeBytes: 0,
-    mmuPageSizeBytes: 0,
-    rssBytes: 0,
-    pssBytes: 0,
-    pssDirtyBytes: 0,
-    pssAnonBytes: 0,
-    pssFileBytes: 0,
-    pssShmemBytes: 0,
-    sharedCleanBytes: 0,
-    sharedDirtyBytes: 0,
-    privateCleanBytes: 0,
-    privateDirtyBytes: 0,
-    referencedBytes: 0,
-    anonymousBytes: 0,
-    ksmBytes: 0,
-    lazyFreeBytes: 0,
-    anonHugePagesBytes: 0,
-    shmemPmdMappedBytes: 0,
-    filePmdMappedBytes: 0,
-    sharedHugetlbBytes: 0,
-    privateHugetlbBytes: 0,
-    swapBytes: 0,
-    swapPssBytes: 0,
-    lockedBytes: 0,
-  };
+  return Object.fromEntries(
+    [...FIELD_OF_KEY.values()].map((field) => [field, 0]),
+  ) as unknown as RegionFigures;
 }
 
 const MAX_SAFE_KIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024);

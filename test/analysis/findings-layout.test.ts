@@ -1,9 +1,9 @@
 // The address-space findings: VIRT, malloc arenas, V8 and WebAssembly reservations, thread stacks.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explain, type Finding, type FindingsInput } from '../../src/analysis/findings.js';
-import { categorizeRegions } from '../../src/analysis/regions.js';
+import type { FindingsInput } from '../../src/analysis/findings.js';
 import type { Region } from '../../src/procfs/smaps.js';
+import { finding, findingsInput } from '../helpers/findings.js';
 import {
   arenaHeap,
   GiB,
@@ -16,24 +16,8 @@ import {
   v8CodeRange,
 } from '../helpers/regions.js';
 
-const UNKNOWN: FindingsInput = {
-  regions: [],
-  vszBytes: null,
-  rssBytes: null,
-  pssBytes: null,
-  ussBytes: null,
-  swapBytes: null,
-  lazyFreeBytes: null,
-  threads: null,
-  pageSize: 4096,
-};
-
 function input(regions: Region[], rest: Partial<FindingsInput> = {}): FindingsInput {
-  return { ...UNKNOWN, regions: categorizeRegions(regions, { exePath: '/usr/bin/node' }), ...rest };
-}
-
-function finding(id: string, x: FindingsInput): Finding | undefined {
-  return explain(x).find((f) => f.id === id);
+  return findingsInput(regions, rest, '/usr/bin/node');
 }
 
 describe('virt-mostly-untouched', () => {

@@ -2,10 +2,11 @@
 // whole, and the size formatter the sentences use. Layout findings: findings-layout.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explain, type Finding, type FindingsInput } from '../../src/analysis/findings.js';
+import { explain, type FindingsInput } from '../../src/analysis/findings.js';
 import { formatBytes, formatPercent, plural } from '../../src/analysis/format.js';
 import { categorizeRegions } from '../../src/analysis/regions.js';
 import type { Region } from '../../src/procfs/smaps.js';
+import { finding, findingsInput } from '../helpers/findings.js';
 import {
   GiB,
   glibcThreadsLayout,
@@ -16,24 +17,8 @@ import {
   nodeLikeLayout,
 } from '../helpers/regions.js';
 
-const UNKNOWN: FindingsInput = {
-  regions: [],
-  vszBytes: null,
-  rssBytes: null,
-  pssBytes: null,
-  ussBytes: null,
-  swapBytes: null,
-  lazyFreeBytes: null,
-  threads: null,
-  pageSize: 4096,
-};
-
 function input(regions: Region[], rest: Partial<FindingsInput> = {}): FindingsInput {
-  return { ...UNKNOWN, regions: categorizeRegions(regions, { exePath: '/usr/bin/app' }), ...rest };
-}
-
-function finding(id: string, x: FindingsInput): Finding | undefined {
-  return explain(x).find((f) => f.id === id);
+  return findingsInput(regions, rest, '/usr/bin/app');
 }
 
 describe('lazyfree-in-rss', () => {
@@ -186,7 +171,7 @@ describe('shared-libraries-rss-vs-pss', () => {
 
 describe('explain', () => {
   it('produces nothing from nothing', () => {
-    assert.deepEqual(explain(UNKNOWN), []);
+    assert.deepEqual(explain(findingsInput([])), []);
   });
 
   it('explains a node process, most severe first, with kebab-case ids', () => {
