@@ -50,6 +50,14 @@ program
     (await import('./commands/maps.js')).runMaps(pid, opts, cmd.optsWithGlobals()),
   );
 
+program
+  .command('oom')
+  .description('who the OOM killer will take, in which order, how close each cgroup is, and past kills')
+  .option('--cgroup <path>', 'only this memory cgroup (as /proc/PID/cgroup shows it) and its processes')
+  .option('--top <n>', 'rows of each kill order in the table (default 15)')
+  .option('--json', 'print the documented JSON instead of text')
+  .action(async (opts, cmd) => (await import('./commands/oom.js')).runOom(opts, cmd.optsWithGlobals()));
+
 function describe(err: unknown): { message: string; code: number } {
   if (err instanceof UsageError || err instanceof RuntimeError)
     return { message: err.message, code: err.exitCode };

@@ -1,0 +1,171 @@
+// memlens oom: who the kernel will kill, when, and why.
+import { formatBytes } from '../../analysis/format.js';
+import { collectOom } from '../../collect/oom.js';
+import type { Pressure } from '../../procfs/pressure.js';
+import {
+  buildOomReport,
+  type OomCgroupReport,
+  type OomRankEntry,
+  type OomReport,
+} from '../../reports/oom.js';
+import { createContext, type GlobalOptions } from '../context.js';
+import { parseCount } from '../options.js';
+import { type Column, renderTable } from '../render/table.js';
+import { compactBytes, orDash } from '../render/units.js';
+
+interface OomCliOptions {
+  cgroup?: string;
+  top?: string;
+  json?: boolean;
+}
+
+const OVERCOMMIT = ['heuristic', 'always', 'never (strict)'];
+
+export async function runOom(opts: OomCliOptions, globals: GlobalOptions): Promise<void> {
+  const top = parseCount(opts.top, '--top') ?? 15;
+  const ctx = createContext(globals);
+  const report = buildOomReport(collectOom(ctx.fs, { cgroupPath: opts.cgroup }), ctx.pageSize);
+  if (opts.cgroup !== undefined) {
+    // With --cgroup, the ranking is that cgroup's processes (and its descendants').
+    const inside = new Set(report.cgroups.flatMap((g) => g.killOrder?.map((k) => k.pid) ?? g.pids));
+    report.ranking = report.ranking.filter((r) => inside.has(r.pid));
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderOom(report, top));
+}
+
+function psiLine(psi: Pressure | null): string {
+  if (!psi) return 'unknown (no PSI: kernel older than 4.20 or booted with psi=0)';
+  const part = (name: string, l: Pressure['some']) =>
+    l ? `${name} ${l.avg10.toFixed(2)}/${l.avg60.toFixed(2)}/${l.avg300.toFixed(2)}%` : `${name} -`;
+  return `${part('some', psi.some)}  ${part('full', psi.full)}  (avg10/avg60/avg300)`;
+}
+
+const CGROUP_COLUMNS: Column<OomCgroupReport>[] = [
+  { header: 'CGROUP', align: 'left', value: (g) => g.path },
+  { header: 'V', value: (g) => String(g.version) },
+  { header: 'LIMIT', value: (g) => (g.limitBytes === null ? 'none' : compactBytes(g.limitBytes)) },
+  { header: 'SET BY', align: 'left', value: (g) => orDash(g.limitSetBy) },
+  { header: 'USAGE', value: (g) => compactBytes(g.usageBytes) },
+  { header: 'WORKSET', value: (g) => compactBytes(g.workingSetBytes) },
+  { header: 'HEADROOM', value: (g) => compactBytes(g.headroomBytes) },
+  { header: 'ANON', value: (g) => compactBytes(g.anonBytes) },
+  { header: 'FILE', value: (g) => compactBytes(g.fileBytes) },
+  { header: 'INACT_F', value: (g) => compactBytes(g.inactiveFileBytes) },
+  { header: 'SHMEM', value: (g) => compactBytes(g.shmemBytes) },
+  { header: 'KERNEL', value: (g) => compactBytes(g.kernelBytes) },
+  { header: 'OOM_KILLS', value: (g) => orDash(g.events.oomKill) },
+  { header: 'PROCS', value: (g) => String(g.pids.length) },
+];
+
+const RANK_COLUMNS: Column<OomRankEntry & { rank: number }>[] = [
+  { header: '#', value: (r) => String(r.rank) },
+  { header: 'PID', value: (r) => String(r.pid) },
+  { header: 'NAME', align: 'left', value: (r) => r.name },
+  { header: 'OOM_SCORE', value: (r) => orDash(r.oomScore) },
+  { header: 'COMPUTED', value: (r) => String(r.computedOomScore) },
+  { header: 'ADJ', value: (r) => orDash(r.oomScoreAdj) },
+  { header: 'RSS', value: (r) => (r.badness ? compactBytes(r.badness.rssPages * 4096) : '-') },
+  { header: 'SWAP', value: (r) => (r.badness ? compactBytes(r.badness.swapPages * 4096) : '-') },
+  { header: 'PGTABLES', value: (r) => (r.badness ? compactBytes(r.badness.pageTablePages * 4096) : '-') },
+  { header: 'CGROUP', align: 'left', value: (r) => orDash(r.cgroup) },
+];
+
+type KillOrderRow = NonNullable<OomCgroupReport['killOrder']>[number] & { rank: number };
+
+const KILL_ORDER_COLUMNS: Column<KillOrderRow>[] = [
+  { header: '#', value: (k) => String(k.rank) },
+  { header: 'PID', value: (k) => String(k.pid) },
+  { header: 'NAME', align: 'left', value: (k) => k.name },
+  { header: 'SCORE', value: (k) => String(k.scoreInCgroup) },
+];
+
+function renderOom(r: OomReport, top: number): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('Machine');
+  out.push(
+    `  RAM ${formatBytes(m.memTotalBytes)}, available ${m.memAvailableBytes === null ? 'unknown' : formatBytes(m.memAvailableBytes)}, ` +
+      `swap ${!m.swapTotalBytes ? 'none' : `${formatBytes(m.swapFreeBytes ?? 0)} free of ${formatBytes(m.swapTotalBytes)}`}`,
+  );
+  const mode =
+    m.overcommitMode === null ? 'unknown' : `${m.overcommitMode} (${OVERCOMMIT[m.overcommitMode] ?? '?'})`;
+  out.push(
+    `  overcommit ${mode}; committed ${m.committedAsBytes === null ? '-' : formatBytes(m.committedAsBytes)}` +
+      ` (CommitLimit ${m.commitLimitBytes === null ? '-' : formatBytes(m.commitLimitBytes)}${m.overcommitMode === 2 ? ', enforced' : ', not enforced in this mode'})`,
+  );
+  out.push(`  memory pressure: ${psiLine(m.psi)}`);
+  out.push(`  OOM kills since boot: ${orDash(m.oomKills)} (/proc/vmstat oom_kill, cgroup kills included)`);
+
+  out.push('');
+  out.push('Memory cgroups (the limit that binds is the lowest of the cgroup and its ancestors)');
+  out.push(r.cgroups.length > 0 ? renderTable(CGROUP_COLUMNS, r.cgroups) : '  none found');
+  const scope = new Set(r.cgroups.map((g) => g.eventsScope));
+  if (scope.size > 0) {
+    out.push(
+      `  OOM_KILLS counts ${[...scope].map((s) => (s === 'local' ? 'kills in that cgroup itself (v1: not its children)' : 'kills in it and its descendants (v2)')).join('; ')}.`,
+    );
+  }
+
+  out.push('');
+  out.push(
+    `Kill order of the global OOM killer (against RAM + swap = ${formatBytes(m.totalPages * m.pageSize)})`,
+  );
+  const rows = r.ranking
+    .filter((x) => !x.exempt)
+    .slice(0, top)
+    .map((x, i) => ({ ...x, rank: i + 1 }));
+  out.push(renderTable(RANK_COLUMNS, rows));
+  const exempt = r.ranking.filter((x) => x.exempt);
+  const byReason = new Map<string, number>();
+  for (const x of exempt) byReason.set(x.exemptReason ?? '?', (byReason.get(x.exemptReason ?? '?') ?? 0) + 1);
+  if (exempt.length > 0) {
+    out.push(`  Never picked: ${[...byReason].map(([why, n]) => `${n} ${why}`).join(', ')}.`);
+  }
+  for (const g of r.cgroups) {
+    if (!g.killOrder || g.killOrder.length === 0) continue;
+    out.push('');
+    out.push(`Kill order inside ${g.path} (against its ${compactBytes(g.limitBytes)} limit)`);
+    out.push(
+      renderTable(
+        KILL_ORDER_COLUMNS,
+        g.killOrder.slice(0, top).map((k, i) => ({ ...k, rank: i + 1 })),
+      ),
+    );
+  }
+
+  out.push('');
+  out.push('Recent OOM kills (kernel log)');
+  if (r.killsUnknownReason) out.push(`  unknown: ${r.killsUnknownReason}`);
+  else if (r.kills.length === 0) out.push('  none in the kernel log');
+  else
+    out.push(
+      renderTable(
+        [
+          {
+            header: 'TIME',
+            align: 'left',
+            value: (k) => k.time ?? `${k.monotonicSec.toFixed(0)}s after boot`,
+          },
+          { header: 'PID', value: (k) => String(k.pid) },
+          { header: 'NAME', align: 'left', value: (k) => k.name },
+          { header: 'CONSTRAINT', align: 'left', value: (k) => orDash(k.constraint) },
+          { header: 'OOM_MEMCG', align: 'left', value: (k) => orDash(k.oomMemcg) },
+          { header: 'ANON', value: (k) => compactBytes(k.anonRssBytes) },
+          { header: 'FILE', value: (k) => compactBytes(k.fileRssBytes) },
+          { header: 'SHMEM', value: (k) => compactBytes(k.shmemRssBytes) },
+        ],
+        r.kills.slice(-top),
+      ),
+    );
+
+  if (r.findings.length > 0) {
+    out.push('');
+    out.push('Findings');
+    for (const f of r.findings) {
+      out.push(`  [${f.severity}] ${f.summary}`);
+      out.push(`      ${f.detail}`);
+      if (f.advice) out.push(`      What to do: ${f.advice}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
