@@ -9,7 +9,7 @@
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
-import { type MapsEntry, parseMapsLine } from './maps.js';
+import { blankMapsEntry, type MapsEntry, parseMapsLineInto } from './maps.js';
 import { parseSafeUint } from './numbers.js';
 
 /** The size keys of an smaps block, in bytes. A key the kernel did not print reads as 0. */
@@ -103,12 +103,35 @@ export function emptyFigures(): RegionFigures {
 
 const MAX_SAFE_KIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024);
 
+/** The slot of each size key in a block's array of figures, in RegionFigures order. */
+const SLOT_OF_KEY = new Map<string, number>([...FIELD_OF_KEY.keys()].map((key, slot) => [key, slot]));
+const SLOTS = SLOT_OF_KEY.size;
+const UNKNOWN = -1;
+const VM_FLAGS = -2;
+const THP_ELIGIBLE = -3;
+const PROTECTION_KEY = -4;
+
+function slotOf(key: string): number {
+  const slot = SLOT_OF_KEY.get(key);
+  if (slot !== undefined) return slot;
+  if (key === 'VmFlags') return VM_FLAGS;
+  if (key === 'THPeligible') return THP_ELIGIBLE;
+  if (key === 'ProtectionKey') return PROTECTION_KEY;
+  return UNKNOWN;
+}
+
 /**
- * A region with every field written out in one literal: all regions then share one object shape.
- * Spreading `entry` and emptyFigures() instead made V8 build each 35-field object the slow way,
- * which took seconds for a 50,000-mapping process.
+ * A region with every field written out in one literal, built when its block ends: all regions
+ * then share one object shape, and no field is written twice. Spreading an entry and
+ * emptyFigures() instead made V8 build each 36-field object the slow way (seconds for 50,000).
  */
-function newRegion(e: MapsEntry): Region {
+function newRegion(
+  e: MapsEntry,
+  v: number[],
+  thpEligible: boolean | null,
+  protectionKey: number | null,
+  vmFlags: string[],
+): Region {
   return {
     start: e.start,
     end: e.end,
@@ -118,34 +141,34 @@ function newRegion(e: MapsEntry): Region {
     inode: e.inode,
     path: e.path,
     deleted: e.deleted,
-    sizeBytes: 0,
-    kernelPageSizeBytes: 0,
-    mmuPageSizeBytes: 0,
-    rssBytes: 0,
-    pssBytes: 0,
-    pssDirtyBytes: 0,
-    pssAnonBytes: 0,
-    pssFileBytes: 0,
-    pssShmemBytes: 0,
-    sharedCleanBytes: 0,
-    sharedDirtyBytes: 0,
-    privateCleanBytes: 0,
-    privateDirtyBytes: 0,
-    referencedBytes: 0,
-    anonymousBytes: 0,
-    ksmBytes: 0,
-    lazyFreeBytes: 0,
-    anonHugePagesBytes: 0,
-    shmemPmdMappedBytes: 0,
-    filePmdMappedBytes: 0,
-    sharedHugetlbBytes: 0,
-    privateHugetlbBytes: 0,
-    swapBytes: 0,
-    swapPssBytes: 0,
-    lockedBytes: 0,
-    thpEligible: null,
-    protectionKey: null,
-    vmFlags: [],
+    sizeBytes: v[0] as number,
+    kernelPageSizeBytes: v[1] as number,
+    mmuPageSizeBytes: v[2] as number,
+    rssBytes: v[3] as number,
+    pssBytes: v[4] as number,
+    pssDirtyBytes: v[5] as number,
+    pssAnonBytes: v[6] as number,
+    pssFileBytes: v[7] as number,
+    pssShmemBytes: v[8] as number,
+    sharedCleanBytes: v[9] as number,
+    sharedDirtyBytes: v[10] as number,
+    privateCleanBytes: v[11] as number,
+    privateDirtyBytes: v[12] as number,
+    referencedBytes: v[13] as number,
+    anonymousBytes: v[14] as number,
+    ksmBytes: v[15] as number,
+    lazyFreeBytes: v[16] as number,
+    anonHugePagesBytes: v[17] as number,
+    shmemPmdMappedBytes: v[18] as number,
+    filePmdMappedBytes: v[19] as number,
+    sharedHugetlbBytes: v[20] as number,
+    privateHugetlbBytes: v[21] as number,
+    swapBytes: v[22] as number,
+    swapPssBytes: v[23] as number,
+    lockedBytes: v[24] as number,
+    thpEligible,
+    protectionKey,
+    vmFlags,
   };
 }
 
@@ -163,6 +186,18 @@ function sizeAt(text: string, from: number, end: number, path: string, lineNo: n
     if (c < 48 || c > 57) break;
     n = n * 10 + (c - 48);
   }
+  // The kernel's own form, " kB" right before the line end, skips the unit slice and trim.
+  if (
+    i + 3 === end &&
+    text.charCodeAt(i) === 32 &&
+    text.charCodeAt(i + 1) === 107 &&
+    text.charCodeAt(i + 2) === 66 &&
+    i > digitsFrom &&
+    i - digitsFrom <= 15 &&
+    n <= MAX_SAFE_KIB
+  ) {
+    return n * 1024;
+  }
   if (i === digitsFrom) {
     throw new ProcParseError(`expected a size, found "${text.slice(from, end).trim()}"`, path, lineNo);
   }
@@ -178,66 +213,180 @@ function sizeAt(text: string, from: number, end: number, path: string, lineNo: n
   throw new ProcParseError(`unknown unit "${unit}"`, path, lineNo);
 }
 
-/** Keys with no size that we still read (and so report in Smaps.keys). */
-const KNOWN_OTHER = new Set(['VmFlags', 'THPeligible', 'ProtectionKey']);
+/** Each two-lower-case-letter VmFlags code, kept once, by (first - 97) * 26 + (second - 97). */
+const FLAG_CODES: (string | undefined)[] = [];
+
+/**
+ * VmFlags' codes, split by hand: a regex split per block showed in profiles, and every region
+ * holds about eight codes, so they are shared strings rather than 400,000 new ones for 50,000.
+ */
+function flagsAt(text: string, from: number, end: number): string[] {
+  const flags: string[] = [];
+  let i = from;
+  for (;;) {
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i >= end) return flags;
+    const start = i;
+    while (i < end && !isBlank(text.charCodeAt(i))) i++;
+    const a = text.charCodeAt(start) - 97;
+    const b = text.charCodeAt(start + 1) - 97;
+    if (i - start === 2 && a >= 0 && a < 26 && b >= 0 && b < 26) {
+      const index = a * 26 + b;
+      let code = FLAG_CODES[index];
+      if (code === undefined) {
+        code = text.slice(start, i);
+        FLAG_CODES[index] = code;
+      }
+      flags.push(code);
+    } else {
+      flags.push(text.slice(start, i));
+    }
+  }
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** text.startsWith(word, pos) as a loop: the builtin call cost more than the compare, per line. */
+function startsWithAt(text: string, pos: number, word: string): boolean {
+  for (let j = 0; j < word.length; j++) {
+    if (text.charCodeAt(pos + j) !== word.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/** True when text[from, end) holds only ASCII that is not whitespace besides space and tab. */
+function plainAscii(text: string, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c > 126) return false;
+  }
+  return true;
+}
 
 /** Parses the whole of /proc/PID/smaps (also any file of smaps blocks, e.g. smaps_rollup). */
 export function parseSmaps(text: string, path: string): Smaps {
   const regions: Region[] = [];
   const keys = new Set<string>();
-  let current: Region | null = null;
-  const lastKeys: string[] = [];
+  // The open block: its header, its figures by slot, its other keys. The region is built when
+  // the next header (or the end) closes the block.
+  const header = blankMapsEntry();
+  let open = false;
+  // A plain array, not a Float64Array: a typed array hands each figure back as a new heap number
+  // (25 per region) where a plain one keeps small integers unboxed. Created holding undefined,
+  // its elements kind is "any value" for good, so a figure past 2^31 boxes only itself rather
+  // than turning every element into a double.
+  const values = Array.from<number>({ length: SLOTS }).fill(0);
+  let thpEligible: boolean | null = null;
+  let protectionKey: number | null = null;
+  let vmFlags: string[] = [];
+  // The kernel prints the same keys in the same order in every block, so the key and slot at
+  // this line of the previous block are tried first: no new string and no hashing for nearly
+  // every line of a file that can run to a million lines.
+  const lineKeys: string[] = [];
+  const lineSlots: number[] = [];
   let lineInBlock = 0;
   let lineNo = 0;
   let pos = 0;
   const length = text.length;
   while (pos < length) {
+    lineNo++;
+    // Nearly every line: the key cached for this position, then "   1234 kB" and the line end.
+    // Read in one pass without looking for the line end first; anything else (a new key, no
+    // " kB", too many digits) falls through to the general path, which gives the same result.
+    const cached = lineKeys[lineInBlock];
+    if (cached !== undefined) {
+      const slot = lineSlots[lineInBlock] as number;
+      let i = pos + cached.length;
+      if (
+        slot >= 0 &&
+        text.charCodeAt(i) === 58 /* : */ &&
+        isBlank(text.charCodeAt(i + 1)) &&
+        startsWithAt(text, pos, cached)
+      ) {
+        i += 2;
+        while (isBlank(text.charCodeAt(i))) i++;
+        const digitsFrom = i;
+        let n = 0;
+        for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) n = n * 10 + (c - 48);
+        if (
+          i > digitsFrom &&
+          i - digitsFrom <= 15 &&
+          n <= MAX_SAFE_KIB &&
+          text.charCodeAt(i) === 32 &&
+          text.charCodeAt(i + 1) === 107 /* k */ &&
+          text.charCodeAt(i + 2) === 66 /* B */ &&
+          (i + 3 === length || text.charCodeAt(i + 3) === 10)
+        ) {
+          values[slot] = n * 1024;
+          lineInBlock++;
+          pos = i + 4;
+          continue;
+        }
+      }
+    }
     let end = text.indexOf('\n', pos);
     if (end === -1) end = length;
-    lineNo++;
     if (end > pos) {
-      // A block header starts with an address range; a figure line with "Key:". Both may start
-      // with a hex letter, so tell them apart by whether the first word ends in a colon.
-      let wordEnd = pos;
-      while (wordEnd < end) {
-        const c = text.charCodeAt(wordEnd);
-        if (c === 32 || c === 9) break;
-        wordEnd++;
+      let slot: number;
+      let valueFrom: number;
+      const cached = lineKeys[lineInBlock];
+      const afterKey = cached === undefined ? -1 : pos + cached.length;
+      if (
+        cached !== undefined &&
+        text.charCodeAt(afterKey) === 58 /* : */ &&
+        (afterKey + 1 === end || isBlank(text.charCodeAt(afterKey + 1))) &&
+        text.startsWith(cached, pos)
+      ) {
+        // The line's first word is this key and its colon, as the general path below would find.
+        slot = lineSlots[lineInBlock] as number;
+        valueFrom = afterKey + 1;
+      } else {
+        // A block header starts with an address range; a figure line with "Key:". Both may
+        // start with a hex letter, so tell them apart by whether the first word ends in a colon.
+        let wordEnd = pos;
+        while (wordEnd < end && !isBlank(text.charCodeAt(wordEnd))) wordEnd++;
+        if (text.charCodeAt(wordEnd - 1) === 58 /* : */) {
+          if (!open) throw new ProcParseError(`figure line before any mapping header`, path, lineNo);
+          const key = text.slice(pos, wordEnd - 1);
+          slot = slotOf(key);
+          if (slot !== UNKNOWN) keys.add(key);
+          lineKeys[lineInBlock] = key;
+          lineSlots[lineInBlock] = slot;
+          valueFrom = wordEnd;
+        } else {
+          if (wordEnd > pos) {
+            if (open) regions.push(newRegion(header, values, thpEligible, protectionKey, vmFlags));
+            parseMapsLineInto(text, pos, end, header, path, lineNo);
+            open = true;
+            values.fill(0);
+            thpEligible = null;
+            protectionKey = null;
+            vmFlags = [];
+            lineInBlock = 0;
+          }
+          pos = end + 1;
+          continue;
+        }
       }
-      if (text.charCodeAt(wordEnd - 1) === 58 /* : */) {
-        if (current === null) {
-          throw new ProcParseError(`figure line before any mapping header`, path, lineNo);
-        }
-        // The kernel prints the same keys in the same order in every block, so the key at this
-        // line of the previous block is checked first: no new string, no hashing, for nearly
-        // every line of a file that can run to a million lines.
-        const keyLength = wordEnd - 1 - pos;
-        let key = lastKeys[lineInBlock];
-        if (key === undefined || key.length !== keyLength || !text.startsWith(key, pos)) {
-          key = text.slice(pos, wordEnd - 1);
-          lastKeys[lineInBlock] = key;
-        }
-        lineInBlock++;
-        const field = FIELD_OF_KEY.get(key);
-        if (field !== undefined) {
-          current[field] = sizeAt(text, wordEnd, end, path, lineNo);
-        } else if (key === 'VmFlags') {
-          current.vmFlags = text.slice(wordEnd, end).trim().split(/\s+/).filter(Boolean);
-        } else if (key === 'THPeligible') {
-          current.thpEligible = text.slice(wordEnd, end).trim() === '1';
-        } else if (key === 'ProtectionKey') {
-          current.protectionKey = parseSafeUint(text.slice(wordEnd, end).trim(), path, lineNo);
-        }
-        if (field !== undefined || KNOWN_OTHER.has(key)) keys.add(key);
-      } else if (wordEnd > pos) {
-        const entry = parseMapsLine(text.slice(pos, end), path, lineNo);
-        current = newRegion(entry);
-        regions.push(current);
-        lineInBlock = 0;
+      lineInBlock++;
+      if (slot >= 0) {
+        values[slot] = sizeAt(text, valueFrom, end, path, lineNo);
+      } else if (slot === VM_FLAGS) {
+        // Only space and tab separate the codes in plain ASCII; anything else splits as before.
+        vmFlags = plainAscii(text, valueFrom, end)
+          ? flagsAt(text, valueFrom, end)
+          : text.slice(valueFrom, end).trim().split(/\s+/).filter(Boolean);
+      } else if (slot === THP_ELIGIBLE) {
+        thpEligible = text.slice(valueFrom, end).trim() === '1';
+      } else if (slot === PROTECTION_KEY) {
+        protectionKey = parseSafeUint(text.slice(valueFrom, end).trim(), path, lineNo);
       }
     }
     pos = end + 1;
   }
+  if (open) regions.push(newRegion(header, values, thpEligible, protectionKey, vmFlags));
   return { regions, keys };
 }
 
