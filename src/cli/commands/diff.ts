@@ -1,0 +1,151 @@
+// memlens diff: what changed between two snapshots of a process, in figures and in a sentence.
+// Reads only the two files, never /proc: snapshots can be compared on another machine.
+import { readFileSync } from 'node:fs';
+import {
+  type CategoryChange,
+  type Change,
+  diffSnapshots,
+  formatElapsed,
+  type RegionChange,
+  type SnapshotDiff,
+  SnapshotFormatError,
+} from '../../analysis/diff.js';
+import type { GlobalOptions } from '../context.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { type Column, renderTable } from '../render/table.js';
+import { compactBytes } from '../render/units.js';
+
+interface DiffCliOptions {
+  all?: boolean;
+  json?: boolean;
+}
+
+/** Rows of the region table in text output; --json and --all list every one. */
+const TABLE_REGIONS = 20;
+
+export async function runDiff(
+  fileA: string,
+  fileB: string,
+  opts: DiffCliOptions,
+  _globals: GlobalOptions,
+): Promise<void> {
+  const a = readSnapshotJson(fileA);
+  const b = readSnapshotJson(fileB);
+  let diff: SnapshotDiff;
+  try {
+    diff = diffSnapshots(a, b, opts.all ? { minRssBytes: 1, minSizeBytes: 1 } : {});
+  } catch (err) {
+    if (err instanceof SnapshotFormatError) {
+      throw new UsageError(
+        `"${err.which === 'b' ? fileB : fileA}" is not a memlens snapshot: ${err.message}`,
+      );
+    }
+    throw err;
+  }
+  process.stdout.write(
+    opts.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, opts.all === true),
+  );
+}
+
+/** Unreadable is a runtime failure (exit 1); readable but not JSON is a wrong argument (exit 2). */
+function readSnapshotJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a folder'
+            : (err as Error).message;
+    throw new RuntimeError(`cannot read "${file}": ${why}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // JSON.parse quotes the text it choked on, newlines and all; the error must stay one line.
+    const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 100);
+    throw new UsageError(`"${file}" is not a memlens snapshot: it is not JSON (${why})`);
+  }
+}
+
+const signed = (n: number | null) => (n !== null && n > 0 ? `+${compactBytes(n)}` : compactBytes(n));
+
+const TOTALS: [string, keyof SnapshotDiff['totals']][] = [
+  ['VIRT', 'vszBytes'],
+  ['RSS', 'rssBytes'],
+  ['PSS', 'pssBytes'],
+  ['USS', 'ussBytes'],
+  ['SWAP', 'swapBytes'],
+];
+
+const CATEGORY_COLUMNS: Column<CategoryChange>[] = [
+  { header: 'CATEGORY', align: 'left', value: (c) => c.label },
+  { header: 'REGIONS', value: (c) => (c.regionsDelta > 0 ? `+${c.regionsDelta}` : String(c.regionsDelta)) },
+  { header: 'SIZE', value: (c) => signed(c.sizeDelta) },
+  { header: 'RSS', value: (c) => signed(c.rssDelta) },
+  { header: 'PSS', value: (c) => signed(c.pssDelta) },
+];
+
+const REGION_COLUMNS: Column<RegionChange>[] = [
+  { header: 'CHANGE', align: 'left', value: (r) => r.change },
+  { header: 'START', align: 'left', value: (r) => r.start.slice(2) },
+  { header: 'END', align: 'left', value: (r) => r.end.slice(2) },
+  { header: 'CATEGORY', align: 'left', value: (r) => r.category },
+  { header: 'SIZE', value: (r) => signed(r.sizeDelta) },
+  { header: 'RSS', value: (r) => signed(r.rssDelta) },
+  { header: 'PSS', value: (r) => signed(r.pssDelta) },
+  { header: 'PATH', align: 'left', value: (r) => r.path },
+];
+
+function who(s: SnapshotDiff['a']): string {
+  return `${s.name} (pid ${s.pid})`;
+}
+
+function renderDiff(d: SnapshotDiff, all: boolean): string {
+  const out: string[] = [];
+  const same = d.sameProcess ? who(d.a) : `${who(d.a)} -> ${who(d.b)}`;
+  out.push(`${same}: ${d.a.capturedAt} -> ${d.b.capturedAt} (${formatElapsed(d.elapsedSec)} apart)`);
+  for (const w of d.warnings) out.push(`warning: ${w}`);
+  out.push('');
+  out.push(
+    renderTable<[string, Change]>(
+      [
+        { header: '', align: 'left', value: ([label]) => label },
+        { header: 'BEFORE', value: ([, c]) => compactBytes(c.before) },
+        { header: 'AFTER', value: ([, c]) => compactBytes(c.after) },
+        { header: 'CHANGE', value: ([, c]) => signed(c.delta) },
+      ],
+      TOTALS.map(([label, key]) => [label, d.totals[key]]),
+    ),
+  );
+  const categories = d.categories.filter((c) => c.sizeDelta || c.rssDelta || c.pssDelta || c.regionsDelta);
+  if (categories.length > 0) {
+    out.push('', 'By category', renderTable(CATEGORY_COLUMNS, categories));
+  }
+  const shown = all ? d.regions : d.regions.slice(0, TABLE_REGIONS);
+  if (shown.length > 0) {
+    out.push('', 'Regions, largest change in RSS first', renderTable(REGION_COLUMNS, shown));
+  }
+  const more = d.regions.length - shown.length;
+  if (more > 0 || d.hiddenRegions > 0) {
+    const notes = [
+      more > 0 ? `${more} more regions` : '',
+      d.hiddenRegions > 0 ? `${d.hiddenRegions} smaller changes` : '',
+    ].filter(Boolean);
+    out.push(`(${notes.join(' and ')} not shown: --all lists them)`);
+  }
+  const s = d.threadStacks;
+  const count = s.after - s.before;
+  out.push('');
+  out.push(
+    `Thread stacks: ${s.before} -> ${s.after} (${count > 0 ? '+' : ''}${count}), ` +
+      `${signed(s.sizeDelta)} VIRT, ${signed(s.rssDelta)} RSS`,
+  );
+  out.push('', 'Summary', d.summary);
+  return `${out.join('\n')}\n`;
+}

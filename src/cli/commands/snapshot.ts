@@ -1,0 +1,94 @@
+// memlens snapshot: one process's memory saved as JSON, for `memlens diff` to compare later.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { formatBytes } from '../../analysis/format.js';
+import { readProcess } from '../../collect/process.js';
+import { loadUserNames } from '../../collect/users.js';
+import { isNoProcess } from '../../procfs/errors.js';
+import { buildSnapshot } from '../../reports/snapshot.js';
+import { createContext, type GlobalOptions } from '../context.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { resolveTarget } from '../resolve.js';
+
+interface SnapshotCliOptions {
+  output?: string;
+  /** The snapshot is JSON either way; with -o it silences the one-line confirmation. */
+  json?: boolean;
+}
+
+export async function runSnapshot(
+  target: string,
+  opts: SnapshotCliOptions,
+  globals: GlobalOptions,
+): Promise<void> {
+  if (opts.output === '') throw new UsageError('-o takes a file name, not ""');
+  const ctx = createContext(globals);
+  const [pid] = resolveTarget(ctx.fs, target, false) as [number];
+  let sample: ReturnType<typeof readProcess>;
+  try {
+    sample = readProcess(ctx.fs, pid, { smaps: true, oom: true });
+  } catch (err) {
+    if (isNoProcess(err)) throw new RuntimeError(`no process ${pid}: it does not exist (or already exited)`);
+    throw err;
+  }
+  if (sample.kernelThread) {
+    throw new UsageError(`process ${pid} (${sample.name}) is a kernel thread: it has no memory to snapshot`);
+  }
+  if (!sample.smaps) {
+    // A snapshot without regions could never be diffed, so this is a failure, not a partial file.
+    const hint = sample.rollupUnknown === 'permission denied' ? ': run as root or as the process owner' : '';
+    throw new RuntimeError(`cannot read the mappings of process ${pid} (${sample.rollupUnknown})${hint}`);
+  }
+  const user = sample.uid === null ? null : loadUserNames(ctx.fs)(sample.uid);
+  const snapshot = buildSnapshot(sample, user, ctx.pageSize, new Date());
+  const text = `${JSON.stringify(snapshot)}\n`;
+  if (opts.output === undefined || opts.output === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  writeAtomically(opts.output, text);
+  if (!opts.json) {
+    const rss = snapshot.inspect.rssBytes === null ? 'unknown' : formatBytes(snapshot.inspect.rssBytes);
+    process.stdout.write(
+      `Snapshot of ${snapshot.name} (pid ${pid}): ${rss} RSS in ${snapshot.regions.length} regions, written to ${opts.output}\n`,
+    );
+  }
+}
+
+/**
+ * Writes FILE.tmp, flushes it to disk, then renames it over FILE: a crash or a full disk leaves
+ * the old FILE (or none), never half a snapshot that a later diff would reject.
+ */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w', 0o644);
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new RuntimeError(`cannot write "${file}": ${writeReason(err)}`);
+  }
+}
+
+function writeReason(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'its folder does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return (err as Error)?.message ?? String(err);
+  }
+}
