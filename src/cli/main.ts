@@ -58,6 +58,27 @@ program
   .option('--json', 'print the documented JSON instead of text')
   .action(async (opts, cmd) => (await import('./commands/oom.js')).runOom(opts, cmd.optsWithGlobals()));
 
+program
+  .command('snapshot')
+  .description("one process's memory (inspect and every region) saved as JSON, for memlens diff")
+  .argument('<pid|name>', 'a process id, or a name that matches one process')
+  .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
+  .option('--json', 'the snapshot is JSON anyway; with -o, print nothing else')
+  .action(async (target, opts, cmd) =>
+    (await import('./commands/snapshot.js')).runSnapshot(target, opts, cmd.optsWithGlobals()),
+  );
+
+program
+  .command('diff')
+  .description('what changed between two snapshots: totals, categories, regions and thread stacks')
+  .argument('<a.json>', 'the earlier snapshot')
+  .argument('<b.json>', 'the later snapshot')
+  .option('--all', 'list every region that changed, however little')
+  .option('--json', 'print the documented JSON instead of text')
+  .action(async (a, b, opts, cmd) =>
+    (await import('./commands/diff.js')).runDiff(a, b, opts, cmd.optsWithGlobals()),
+  );
+
 function describe(err: unknown): { message: string; code: number } {
   if (err instanceof UsageError || err instanceof RuntimeError)
     return { message: err.message, code: err.exitCode };
