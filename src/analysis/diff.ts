@@ -47,7 +47,7 @@ export class SnapshotFormatError extends Error {
 /** `delta` is null when either side is unknown. */
 export type Change = { before: number | null; after: number | null; delta: number | null };
 /** B minus A, in bytes. */
-export type Deltas = { sizeDelta: number; rssDelta: number; pssDelta: number };
+export type Deltas = { sizeDeltaBytes: number; rssDeltaBytes: number; pssDeltaBytes: number };
 export type RegionChangeKind = 'grown' | 'shrunk' | 'new' | 'gone';
 /** The region as it is in B (in A for one that is gone). */
 export type RegionChange = { change: RegionChangeKind } & Place & Deltas;
@@ -68,7 +68,7 @@ export interface SnapshotDiff {
   regions: RegionChange[];
   /** Changes under the thresholds, not listed; stack regions not counted (threadStacks has them). */
   hiddenRegions: number;
-  threadStacks: { before: number; after: number; sizeDelta: number; rssDelta: number };
+  threadStacks: { before: number; after: number; sizeDeltaBytes: number; rssDeltaBytes: number };
   summary: string;
 }
 
@@ -97,7 +97,7 @@ export function diffSnapshots(aJson: unknown, bJson: unknown, opts: DiffOptions 
   }
   const all = matchRegions(a.regions, b.regions);
   const visible = (r: RegionChange) =>
-    Math.abs(r.rssDelta) >= minRss || (r.category !== 'stacks' && Math.abs(r.sizeDelta) >= minSize);
+    Math.abs(r.rssDeltaBytes) >= minRss || (r.category !== 'stacks' && Math.abs(r.sizeDeltaBytes) >= minSize);
   const regions = all.filter(visible).sort(byImpact);
   const [sa, sb] = [stackFigures(a.regions), stackFigures(b.regions)];
   const diff: SnapshotDiff = {
@@ -114,8 +114,8 @@ export function diffSnapshots(aJson: unknown, bJson: unknown, opts: DiffOptions 
     threadStacks: {
       before: sa.count,
       after: sb.count,
-      sizeDelta: sb.size - sa.size,
-      rssDelta: sb.rss - sa.rss,
+      sizeDeltaBytes: sb.size - sa.size,
+      rssDeltaBytes: sb.rss - sa.rss,
     },
     summary: '',
   };
@@ -148,7 +148,7 @@ function matchRegions(aRegions: SnapshotRegion[], bRegions: SnapshotRegion[]): R
   const pair = (before: SnapshotRegion, after: SnapshotRegion) => {
     const d = deltas(before, after);
     // A moved end decides; otherwise residency does (a touched reservation "grew" in RSS).
-    const sign = d.sizeDelta || d.rssDelta || d.pssDelta;
+    const sign = d.sizeDeltaBytes || d.rssDeltaBytes || d.pssDeltaBytes;
     if (sign !== 0) out.push(regionChange(sign > 0 ? 'grown' : 'shrunk', after, d));
   };
   const byStart = new Map(aRegions.map((r) => [key(r, 'start'), r]));
@@ -171,9 +171,9 @@ function matchRegions(aRegions: SnapshotRegion[], bRegions: SnapshotRegion[]): R
 /** B minus A; a side that is missing counts as zero. */
 function deltas(a: Figures | null | undefined, b: Figures | null | undefined): Deltas {
   return {
-    sizeDelta: (b?.sizeBytes ?? 0) - (a?.sizeBytes ?? 0),
-    rssDelta: (b?.rssBytes ?? 0) - (a?.rssBytes ?? 0),
-    pssDelta: (b?.pssBytes ?? 0) - (a?.pssBytes ?? 0),
+    sizeDeltaBytes: (b?.sizeBytes ?? 0) - (a?.sizeBytes ?? 0),
+    rssDeltaBytes: (b?.rssBytes ?? 0) - (a?.rssBytes ?? 0),
+    pssDeltaBytes: (b?.pssBytes ?? 0) - (a?.pssBytes ?? 0),
   };
 }
 
@@ -182,7 +182,9 @@ function regionChange(change: RegionChangeKind, r: SnapshotRegion, d: Deltas): R
 }
 
 function byImpact(x: RegionChange, y: RegionChange): number {
-  const d = Math.abs(y.rssDelta) - Math.abs(x.rssDelta) || Math.abs(y.sizeDelta) - Math.abs(x.sizeDelta);
+  const d =
+    Math.abs(y.rssDeltaBytes) - Math.abs(x.rssDeltaBytes) ||
+    Math.abs(y.sizeDeltaBytes) - Math.abs(x.sizeDeltaBytes);
   if (d !== 0) return d;
   const [p, q] = [BigInt(x.start), BigInt(y.start)];
   return p < q ? -1 : p > q ? 1 : 0;
@@ -229,10 +231,10 @@ function regionName(r: RegionChange): string {
 }
 
 function regionPhrase(r: RegionChange, minRss: number): string {
-  const rss = `${signedBytes(r.rssDelta)} RSS`;
-  if (r.sizeDelta === 0 || r.sizeDelta === r.rssDelta) return `${regionName(r)} ${rss}`;
-  const size = `${signedBytes(r.sizeDelta)} VIRT`;
-  return `${regionName(r)} ${Math.abs(r.rssDelta) >= minRss ? `${rss} (${size})` : size}`;
+  const rss = `${signedBytes(r.rssDeltaBytes)} RSS`;
+  if (r.sizeDeltaBytes === 0 || r.sizeDeltaBytes === r.rssDeltaBytes) return `${regionName(r)} ${rss}`;
+  const size = `${signedBytes(r.sizeDeltaBytes)} VIRT`;
+  return `${regionName(r)} ${Math.abs(r.rssDeltaBytes) >= minRss ? `${rss} (${size})` : size}`;
 }
 
 function summarize(d: SnapshotDiff, minRss: number): string {
@@ -260,7 +262,7 @@ function summarize(d: SnapshotDiff, minRss: number): string {
   const stacks = s.after - s.before;
   if (stacks !== 0) {
     const what = stacks > 0 ? plural(stacks, 'new thread stack') : `${plural(-stacks, 'thread stack')} gone`;
-    parts.push(`${what} (${signedBytes(s.sizeDelta)} VIRT, ${signedBytes(s.rssDelta)} RSS)`);
+    parts.push(`${what} (${signedBytes(s.sizeDeltaBytes)} VIRT, ${signedBytes(s.rssDeltaBytes)} RSS)`);
   }
   sentences.push(
     parts.length > 0

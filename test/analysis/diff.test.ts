@@ -128,22 +128,27 @@ describe('diffSnapshots', () => {
     assert.equal(d.totals.vszBytes.delta, 180 * MiB + 16 * MiB + 24 * MiB);
     assert.deepEqual(d.totals.swapBytes, { before: 0, after: 0, delta: 0 });
     assert.deepEqual(
-      d.regions.map((r) => [r.change, r.start, r.path, r.category, r.sizeDelta, r.rssDelta]),
+      d.regions.map((r) => [r.change, r.start, r.path, r.category, r.sizeDeltaBytes, r.rssDeltaBytes]),
       [
         ['new', '0x7f3a1c000000', '', 'anonymous', 180 * MiB, 180 * MiB],
         ['grown', '0x555500100000', '[heap]', 'heap', 16 * MiB, 12 * MiB],
       ],
     );
     assert.equal(d.regions[0]?.end, '0x7f3a27400000');
-    assert.deepEqual(d.threadStacks, { before: 1, after: 4, sizeDelta: 24 * MiB, rssDelta: 96 * KiB });
+    assert.deepEqual(d.threadStacks, {
+      before: 1,
+      after: 4,
+      sizeDeltaBytes: 24 * MiB,
+      rssDeltaBytes: 96 * KiB,
+    });
     assert.equal(d.hiddenRegions, 0, 'the stacks are counted in threadStacks, not as hidden noise');
     const anon = d.categories.find((c) => c.category === 'anonymous');
     assert.deepEqual(anon, {
       category: 'anonymous',
       label: 'anonymous memory',
-      sizeDelta: 180 * MiB,
-      rssDelta: 180 * MiB,
-      pssDelta: 180 * MiB,
+      sizeDeltaBytes: 180 * MiB,
+      rssDeltaBytes: 180 * MiB,
+      pssDeltaBytes: 180 * MiB,
       regionsDelta: 1,
     });
     assert.equal(d.categories.find((c) => c.category === 'stacks')?.regionsDelta, 6);
@@ -168,9 +173,9 @@ describe('diffSnapshots', () => {
         end: '0x7f0000200000',
         path: '/usr/lib/libc.so.6',
         category: 'libraries',
-        sizeDelta: -2 * MiB,
-        rssDelta: -MiB,
-        pssDelta: -MiB,
+        sizeDeltaBytes: -2 * MiB,
+        rssDeltaBytes: -MiB,
+        pssDeltaBytes: -MiB,
       },
     ]);
     assert.match(d.summary, /What changed: \/usr\/lib\/libc\.so\.6 \(gone\) -1 MiB RSS \(-2 MiB VIRT\)\.$/);
@@ -187,7 +192,7 @@ describe('diffSnapshots', () => {
     );
     const all = diffSnapshots(snapshot(BASE), b, { minRssBytes: 4096 });
     assert.deepEqual(
-      all.regions.map((r) => [r.change, r.path, r.sizeDelta, r.rssDelta]),
+      all.regions.map((r) => [r.change, r.path, r.sizeDeltaBytes, r.rssDeltaBytes]),
       [['grown', '[heap]', 0, 8 * KiB]],
     );
     assert.equal(all.hiddenRegions, 0);
@@ -203,17 +208,22 @@ describe('diffSnapshots', () => {
     const grown = { ...STACK, start: STACK.start - BigInt(MiB), size: STACK.size + MiB, rss: 2 * MiB };
     const d = diffSnapshots(snapshot(BASE), snapshot([CODE, HEAP, LIBC, grown]));
     assert.deepEqual(
-      d.regions.map((r) => [r.change, r.start, r.path, r.sizeDelta, r.rssDelta]),
+      d.regions.map((r) => [r.change, r.start, r.path, r.sizeDeltaBytes, r.rssDeltaBytes]),
       [['grown', '0x7ffcfff00000', '[stack]', MiB, 2 * MiB - 32 * KiB]],
     );
-    assert.deepEqual(d.threadStacks, { before: 1, after: 1, sizeDelta: MiB, rssDelta: 2 * MiB - 32 * KiB });
+    assert.deepEqual(d.threadStacks, {
+      before: 1,
+      after: 1,
+      sizeDeltaBytes: MiB,
+      rssDeltaBytes: 2 * MiB - 32 * KiB,
+    });
   });
 
   it('lists a large new reservation by its size even with nothing resident', () => {
     const reserve: R = { start: 0x7e0000000000n, size: 1024 * MiB, perms: '---p', category: 'reserved' };
     const d = diffSnapshots(snapshot(BASE), snapshot([...BASE, reserve]));
     assert.equal(d.regions[0]?.change, 'new');
-    assert.equal(d.regions[0]?.sizeDelta, 1024 * MiB);
+    assert.equal(d.regions[0]?.sizeDeltaBytes, 1024 * MiB);
     assert.match(d.summary, /reserved 7e0000000000 \(new\) \+1 GiB VIRT\./);
   });
 
@@ -224,7 +234,7 @@ describe('diffSnapshots', () => {
       snapshot([CODE, { ...HEAP, rss: 1536 * KiB }, LIBC, STACK, { ...big, rss: 10 * MiB }]),
     );
     assert.deepEqual(
-      d.regions.map((r) => [r.change, r.category, r.rssDelta]),
+      d.regions.map((r) => [r.change, r.category, r.rssDeltaBytes]),
       [
         ['shrunk', 'anonymous', -50 * MiB],
         ['grown', 'heap', MiB],

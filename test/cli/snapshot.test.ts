@@ -104,20 +104,23 @@ test('diff --json: the new region with +32 MiB RSS and three new thread stacks',
   assert.equal(region.change, 'new');
   assert.equal(region.category, 'anonymous');
   assert.equal(BigInt(region.end), BigInt(grown.regionEnd));
-  assert.equal(region.sizeDelta, bytes);
+  assert.equal(region.sizeDeltaBytes, bytes);
   // Every page was written, no huge pages: resident to the page.
-  assert.equal(region.rssDelta, bytes);
+  assert.equal(region.rssDeltaBytes, bytes);
   assert.equal(d.regions[0]?.start, region.start, 'the largest change comes first');
   assert.equal(d.threadStacks.after - d.threadStacks.before, THREADS);
-  assert.ok(d.threadStacks.rssDelta >= THREADS * grown.stackTouchedBytes, String(d.threadStacks.rssDelta));
+  assert.ok(
+    d.threadStacks.rssDeltaBytes >= THREADS * grown.stackTouchedBytes,
+    String(d.threadStacks.rssDeltaBytes),
+  );
   // Each stack is RLIMIT_STACK (or glibc's 2 MiB default) plus a guard; small, but not nothing.
-  assert.ok(d.threadStacks.sizeDelta >= THREADS * 64 * 1024, String(d.threadStacks.sizeDelta));
+  assert.ok(d.threadStacks.sizeDeltaBytes >= THREADS * 64 * 1024, String(d.threadStacks.sizeDeltaBytes));
   // RSS grew by the region and the stacks, give or take a few pages of the C library's.
   const rss = d.totals.rssBytes.delta ?? 0;
-  const expected = bytes + d.threadStacks.rssDelta;
+  const expected = bytes + d.threadStacks.rssDeltaBytes;
   assert.ok(Math.abs(rss - expected) <= 256 * 1024, `RSS +${rss}, expected about ${expected}`);
   const anon = d.categories.find((c) => c.category === 'anonymous');
-  assert.ok(anon && Math.abs(anon.rssDelta - bytes) <= 256 * 1024 && anon.regionsDelta >= 1);
+  assert.ok(anon && Math.abs(anon.rssDeltaBytes - bytes) <= 256 * 1024 && anon.regionsDelta >= 1);
   assert.equal(
     d.categories.find((c) => c.category === 'stacks')?.regionsDelta,
     2 * THREADS,

@@ -86,9 +86,9 @@ const TOTALS: [string, keyof SnapshotDiff['totals']][] = [
 const CATEGORY_COLUMNS: Column<CategoryChange>[] = [
   { header: 'CATEGORY', align: 'left', value: (c) => c.label },
   { header: 'REGIONS', value: (c) => (c.regionsDelta > 0 ? `+${c.regionsDelta}` : String(c.regionsDelta)) },
-  { header: 'SIZE', value: (c) => signed(c.sizeDelta) },
-  { header: 'RSS', value: (c) => signed(c.rssDelta) },
-  { header: 'PSS', value: (c) => signed(c.pssDelta) },
+  { header: 'SIZE', value: (c) => signed(c.sizeDeltaBytes) },
+  { header: 'RSS', value: (c) => signed(c.rssDeltaBytes) },
+  { header: 'PSS', value: (c) => signed(c.pssDeltaBytes) },
 ];
 
 const REGION_COLUMNS: Column<RegionChange>[] = [
@@ -96,9 +96,9 @@ const REGION_COLUMNS: Column<RegionChange>[] = [
   { header: 'START', align: 'left', value: (r) => r.start.slice(2) },
   { header: 'END', align: 'left', value: (r) => r.end.slice(2) },
   { header: 'CATEGORY', align: 'left', value: (r) => r.category },
-  { header: 'SIZE', value: (r) => signed(r.sizeDelta) },
-  { header: 'RSS', value: (r) => signed(r.rssDelta) },
-  { header: 'PSS', value: (r) => signed(r.pssDelta) },
+  { header: 'SIZE', value: (r) => signed(r.sizeDeltaBytes) },
+  { header: 'RSS', value: (r) => signed(r.rssDeltaBytes) },
+  { header: 'PSS', value: (r) => signed(r.pssDeltaBytes) },
   { header: 'PATH', align: 'left', value: (r) => r.path },
 ];
 
@@ -123,7 +123,9 @@ function renderDiff(d: SnapshotDiff, all: boolean): string {
       TOTALS.map(([label, key]) => [label, d.totals[key]]),
     ),
   );
-  const categories = d.categories.filter((c) => c.sizeDelta || c.rssDelta || c.pssDelta || c.regionsDelta);
+  const categories = d.categories.filter(
+    (c) => c.sizeDeltaBytes || c.rssDeltaBytes || c.pssDeltaBytes || c.regionsDelta,
+  );
   if (categories.length > 0) {
     out.push('', 'By category', renderTable(CATEGORY_COLUMNS, categories));
   }
@@ -144,7 +146,7 @@ function renderDiff(d: SnapshotDiff, all: boolean): string {
   out.push('');
   out.push(
     `Thread stacks: ${s.before} -> ${s.after} (${count > 0 ? '+' : ''}${count}), ` +
-      `${signed(s.sizeDelta)} VIRT, ${signed(s.rssDelta)} RSS`,
+      `${signed(s.sizeDeltaBytes)} VIRT, ${signed(s.rssDeltaBytes)} RSS`,
   );
   out.push('', 'Summary', d.summary);
   return `${out.join('\n')}\n`;
