@@ -32,7 +32,8 @@ export async function runMaps(pidText: string, opts: MapsCliOptions, globals: Gl
   const ctx = createContext(globals);
   let sample: ReturnType<typeof readProcess>;
   try {
-    sample = readProcess(ctx.fs, pid, { smaps: true });
+    // Regions only: maps prints no totals from the rollup, so it is not derived.
+    sample = readProcess(ctx.fs, pid, { smaps: true, skipRollup: true });
   } catch (err) {
     if (isNoProcess(err)) throw new RuntimeError(`no process ${pid}: it does not exist (or already exited)`);
     throw err;
