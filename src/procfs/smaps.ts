@@ -9,6 +9,7 @@
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
+import { isBlank, MAX_SAFE_KIB, plainAscii, sizeAt, startsWithAt } from './kv.js';
 import { blankMapsEntry, type MapsEntry, parseMapsLineInto } from './maps.js';
 import { parseSafeUint } from './numbers.js';
 
@@ -101,17 +102,19 @@ export function emptyFigures(): RegionFigures {
   ) as unknown as RegionFigures;
 }
 
-const MAX_SAFE_KIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024);
-
 /** The slot of each size key in a block's array of figures, in RegionFigures order. */
 const SLOT_OF_KEY = new Map<string, number>([...FIELD_OF_KEY.keys()].map((key, slot) => [key, slot]));
 const SLOTS = SLOT_OF_KEY.size;
-const UNKNOWN = -1;
+export const UNKNOWN = -1;
 const VM_FLAGS = -2;
 const THP_ELIGIBLE = -3;
 const PROTECTION_KEY = -4;
 
-function slotOf(key: string): number {
+/**
+ * Where parsers keep a key's value: 0-24 for the size keys (in RegionFigures order), a negative
+ * number for VmFlags, THPeligible, ProtectionKey and (UNKNOWN, -1) for keys we ignore.
+ */
+export function figureSlot(key: string): number {
   const slot = SLOT_OF_KEY.get(key);
   if (slot !== undefined) return slot;
   if (key === 'VmFlags') return VM_FLAGS;
@@ -172,47 +175,6 @@ function newRegion(
   };
 }
 
-/**
- * Reads "  1234 kB" (or "kb", or a bare number) starting at `from` up to `end` as bytes.
- * Hand-rolled rather than split/regex: a process with 50,000 mappings has over a million lines.
- */
-function sizeAt(text: string, from: number, end: number, path: string, lineNo: number): number {
-  let i = from;
-  while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-  let n = 0;
-  const digitsFrom = i;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  // The kernel's own form, " kB" right before the line end, skips the unit slice and trim.
-  if (
-    i + 3 === end &&
-    text.charCodeAt(i) === 32 &&
-    text.charCodeAt(i + 1) === 107 &&
-    text.charCodeAt(i + 2) === 66 &&
-    i > digitsFrom &&
-    i - digitsFrom <= 15 &&
-    n <= MAX_SAFE_KIB
-  ) {
-    return n * 1024;
-  }
-  if (i === digitsFrom) {
-    throw new ProcParseError(`expected a size, found "${text.slice(from, end).trim()}"`, path, lineNo);
-  }
-  if (i - digitsFrom > 15) n = parseSafeUint(text.slice(digitsFrom, i), path, lineNo);
-  const unit = text.slice(i, end).trim();
-  if (unit === 'kB' || unit === 'kb' || unit === 'KB') {
-    // A safe count of kB can still overflow 2^53 once in bytes; rounding it would be silent.
-    if (n > MAX_SAFE_KIB)
-      throw new ProcParseError(`size "${text.slice(digitsFrom, i)} kB" is too large`, path, lineNo);
-    return n * 1024;
-  }
-  if (unit === '') return n;
-  throw new ProcParseError(`unknown unit "${unit}"`, path, lineNo);
-}
-
 /** Each two-lower-case-letter VmFlags code, kept once, by (first - 97) * 26 + (second - 97). */
 const FLAG_CODES: (string | undefined)[] = [];
 
@@ -242,27 +204,6 @@ function flagsAt(text: string, from: number, end: number): string[] {
       flags.push(text.slice(start, i));
     }
   }
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-/** text.startsWith(word, pos) as a loop: the builtin call cost more than the compare, per line. */
-function startsWithAt(text: string, pos: number, word: string): boolean {
-  for (let j = 0; j < word.length; j++) {
-    if (text.charCodeAt(pos + j) !== word.charCodeAt(j)) return false;
-  }
-  return true;
-}
-
-/** True when text[from, end) holds only ASCII that is not whitespace besides space and tab. */
-function plainAscii(text: string, from: number, end: number): boolean {
-  for (let i = from; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c > 126) return false;
-  }
-  return true;
 }
 
 /** Parses the whole of /proc/PID/smaps (also any file of smaps blocks, e.g. smaps_rollup). */
@@ -350,7 +291,7 @@ export function parseSmaps(text: string, path: string): Smaps {
         if (text.charCodeAt(wordEnd - 1) === 58 /* : */) {
           if (!open) throw new ProcParseError(`figure line before any mapping header`, path, lineNo);
           const key = text.slice(pos, wordEnd - 1);
-          slot = slotOf(key);
+          slot = figureSlot(key);
           if (slot !== UNKNOWN) keys.add(key);
           lineKeys[lineInBlock] = key;
           lineSlots[lineInBlock] = slot;
