@@ -34,25 +34,54 @@ export interface PinnedFile {
   close(): void;
 }
 
-// One buffer reused for every read. /proc files report size 0, so readFileSync cannot size its
-// buffer and reads in small chunks; smaps of a big process runs to megabytes, and growing one
-// shared buffer (kept between reads) is measurably cheaper over a full scan.
-let scratch = Buffer.allocUnsafe(1 << 16);
+// Buffers reused for every read. /proc files report size 0, so readFileSync cannot size its
+// buffer. Nearly every file fits in one read of the small buffer; a bigger one (smaps of a large
+// process runs to tens of MB) is read through the 1 MiB one, decoded a buffer at a time and
+// joined once. Doubling one buffer instead cost a copy per doubling and page faults on up to
+// 64 MiB, kept for good; and 1 MiB pieces go straight to V8's large-object space, where smaller
+// ones would be copied by every young-generation GC until the join.
+const SMALL = 1 << 16;
+const BIG = 1 << 20;
+const small = Buffer.allocUnsafe(SMALL);
+let big: Buffer | null = null;
 
 function readFd(fd: number, fromStart: boolean): string {
+  let buf: Buffer = small;
+  let pieces: string[] | null = null;
+  let position = 0;
   let used = 0;
   for (;;) {
-    if (used === scratch.length) {
-      const bigger = Buffer.allocUnsafe(scratch.length * 2);
-      scratch.copy(bigger, 0, 0, used);
-      scratch = bigger;
+    if (used === buf.length) {
+      if (buf === small) {
+        big ??= Buffer.allocUnsafe(BIG);
+        buf = big;
+        small.copy(buf, 0, 0, used);
+      } else {
+        // Cut after the last newline: no UTF-8 sequence spans one, so decoding in pieces gives
+        // the same text as decoding the whole.
+        const cut = buf.lastIndexOf(10, used - 1) + 1;
+        if (cut === 0) {
+          // A line longer than 1 MiB (never seen in /proc): grow, just for this read.
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, used);
+          buf = bigger;
+        } else {
+          pieces ??= [];
+          pieces.push(buf.toString('utf8', 0, cut));
+          used = buf.copy(buf, 0, cut, used);
+        }
+      }
     }
     // An explicit position re-reads a pinned file from its start; seq_file honours it.
-    const n = readSync(fd, scratch, used, scratch.length - used, fromStart ? used : null);
+    const n = readSync(fd, buf, used, buf.length - used, fromStart ? position : null);
     if (n === 0) break;
     used += n;
+    position += n;
   }
-  return scratch.toString('utf8', 0, used);
+  const last = buf.toString('utf8', 0, used);
+  if (pieces === null) return last;
+  pieces.push(last);
+  return pieces.join('');
 }
 
 function readWhole(path: string): string {
@@ -64,12 +93,32 @@ function readWhole(path: string): string {
   }
 }
 
+/**
+ * Paths below `root`: a scan builds several per process, and path.join cost more than the
+ * reads' own parsing. A plain relative path ("proc/42/status") is appended to the normalised
+ * root; anything else (".", "..", "//", a leading or trailing "/") goes through join.
+ */
+function pathsBelow(root: string): (relPath: string) => string {
+  // join(root, "x") is the normalised root with its separator, then "x".
+  const prefix = join(root, 'x').slice(0, -1);
+  return (relPath) =>
+    relPath === '' ||
+    relPath.charCodeAt(0) === 46 /* . */ ||
+    relPath.charCodeAt(0) === 47 /* / */ ||
+    relPath.charCodeAt(relPath.length - 1) === 47 ||
+    relPath.includes('/.') ||
+    relPath.includes('//')
+      ? join(root, relPath)
+      : prefix + relPath;
+}
+
 export function createProcFs(root = '/'): ProcFs {
+  const below = pathsBelow(root);
   return {
     root,
-    path: (...parts) => join(root, ...parts),
+    path: (...parts) => (parts.length === 1 ? below(parts[0] as string) : join(root, ...parts)),
     readText(relPath, pid) {
-      const full = join(root, relPath);
+      const full = below(relPath);
       try {
         return readWhole(full);
       } catch (err) {
@@ -77,7 +126,7 @@ export function createProcFs(root = '/'): ProcFs {
       }
     },
     list(relPath) {
-      const full = join(root, relPath);
+      const full = below(relPath);
       try {
         return readdirSync(full);
       } catch (err) {
@@ -85,7 +134,7 @@ export function createProcFs(root = '/'): ProcFs {
       }
     },
     openPinned(relPath, pid) {
-      const full = join(root, relPath);
+      const full = below(relPath);
       let fd: number;
       try {
         fd = openSync(full, 'r');
@@ -107,7 +156,7 @@ export function createProcFs(root = '/'): ProcFs {
       };
     },
     readLink(relPath, pid) {
-      const full = join(root, relPath);
+      const full = below(relPath);
       try {
         return readlinkSync(full);
       } catch (err) {
