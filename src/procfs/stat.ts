@@ -6,6 +6,7 @@
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
+import { isBlank, plainAscii } from './kv.js';
 import { limitBytes, parseI64, parseSafeUint, parseU64 } from './numbers.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -53,6 +54,90 @@ export interface Stat {
   kernelThread: boolean;
 }
 
+/**
+ * The fields after the name, split as text.trim().split(/\s+/) would: by hand when the line is
+ * plain ASCII (the regex split was the largest cost of this parser), through the regex if not.
+ */
+function fieldsAfter(text: string, from: number, end: number): string[] {
+  if (!plainAscii(text, from, end)) return text.slice(from, end).trim().split(/\s+/);
+  const out: string[] = [];
+  let i = from;
+  for (;;) {
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i === end) break;
+    const start = i;
+    while (i < end && !isBlank(text.charCodeAt(i))) i++;
+    out.push(text.slice(start, i));
+  }
+  // A blank rest splits into one empty field, and the count in the error says so.
+  if (out.length === 0) out.push('');
+  return out;
+}
+
+/**
+ * A token of 1-15 digits, optionally negative, as a number; NaN for anything else. Such a value
+ * is exact, so the BigInt round trip of parseI64 (one per field, 25 per process) is skipped.
+ */
+function smallInt(token: string): number {
+  const negative = token.charCodeAt(0) === 45; /* - */
+  const from = negative ? 1 : 0;
+  if (token.length - from < 1 || token.length - from > 15) return Number.NaN;
+  let n = 0;
+  for (let i = from; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 48 || c > 57) return Number.NaN;
+    n = n * 10 + (c - 48);
+  }
+  // 0 - n, not -n: "-0" is 0, as BigInt("-0") is.
+  return negative ? 0 - n : n;
+}
+
+/** Field n (the man page's numbering) of the fields after the name. */
+function field(rest: string[], n: number, path: string): string {
+  const value = rest[n - 3];
+  if (value === undefined) throw new ProcParseError(`missing field ${n}`, path, 1);
+  return value;
+}
+
+/** A signed field that must be exact as a number. */
+function num(rest: string[], n: number, path: string): number {
+  const token = field(rest, n, path);
+  const small = smallInt(token);
+  if (!Number.isNaN(small)) return small;
+  // Every field read as a number here is far below 2^53 on real kernels; one beyond it is a
+  // broken file, and rounding it silently would hide that.
+  const v = parseI64(token, path, 1);
+  if (v > MAX_SAFE || v < -MAX_SAFE) throw new ProcParseError(`field ${n} "${token}" is too large`, path, 1);
+  return Number(v);
+}
+
+/**
+ * A trailing field: absent or beyond 2^53 is null. Captured files hold 2^63-1 in "processor";
+ * that makes the field unknown, not the whole file unreadable.
+ */
+function optional(rest: string[], n: number, path: string): number | null {
+  const token = rest[n - 3];
+  if (token === undefined) return null;
+  const small = smallInt(token);
+  if (!Number.isNaN(small)) return small;
+  const v = parseI64(token, path, 1);
+  return v > MAX_SAFE || v < -MAX_SAFE ? null : Number(v);
+}
+
+/** A signed 64-bit field, exactly. */
+function i64(rest: string[], n: number, path: string): bigint {
+  const token = field(rest, n, path);
+  const small = smallInt(token);
+  return !Number.isNaN(small) ? BigInt(small) : parseI64(token, path, 1);
+}
+
+/** An unsigned 64-bit field, exactly. */
+function u64(rest: string[], n: number, path: string): bigint {
+  const token = field(rest, n, path);
+  const small = token.charCodeAt(0) === 45 ? Number.NaN : smallInt(token);
+  return !Number.isNaN(small) ? BigInt(small) : parseU64(token, path, 1);
+}
+
 /** Parses /proc/PID/stat text. */
 export function parseStat(text: string, path: string): Stat {
   const open = text.indexOf('(');
@@ -62,69 +147,43 @@ export function parseStat(text: string, path: string): Stat {
   const comm = text.slice(open + 1, close);
   let restEnd = text.indexOf('\n', close);
   if (restEnd === -1) restEnd = text.length;
-  const rest = text
-    .slice(close + 1, restEnd)
-    .trim()
-    .split(/\s+/);
+  const rest = fieldsAfter(text, close + 1, restEnd);
   // rest[0] is field 3 (state); field N is rest[N - 3].
   // Kernels print 44 to 52 fields; we need up to field 28 and read the later ones if present.
   if (rest.length + 2 < 28)
     throw new ProcParseError(`expected at least 28 fields, found ${rest.length + 2}`, path, 1);
-  const field = (n: number): string => {
-    const value = rest[n - 3];
-    if (value === undefined) throw new ProcParseError(`missing field ${n}`, path, 1);
-    return value;
-  };
-  const exact = (n: number): bigint | null => {
-    // Signed fields (nice, priority, tty) and unsigned ones go through the same exact parse.
-    const v = parseI64(field(n), path, 1);
-    return v > MAX_SAFE || v < -MAX_SAFE ? null : v;
-  };
-  const num = (n: number): number => {
-    // Every field read as a number here is far below 2^53 on real kernels; one beyond it is a
-    // broken file, and rounding it silently would hide that.
-    const v = exact(n);
-    if (v === null) throw new ProcParseError(`field ${n} "${field(n)}" is too large`, path, 1);
-    return Number(v);
-  };
-  // The trailing fields are informational: a nonsense value there (captured files hold 2^63-1
-  // in "processor") makes that field unknown, not the whole file unreadable.
-  const optional = (n: number): number | null => {
-    if (rest[n - 3] === undefined) return null;
-    const v = exact(n);
-    return v === null ? null : Number(v);
-  };
-  const rsslim = parseU64(field(25), path, 1);
-  const flags = num(9);
+  // Read in this order, as before: with two malformed fields, the same one is reported.
+  const rsslim = u64(rest, 25, path);
+  const flags = num(rest, 9, path);
   return {
     pid: parseSafeUint(pidText, path, 1),
     comm,
-    state: field(3),
-    ppid: num(4),
+    state: field(rest, 3, path),
+    ppid: num(rest, 4, path),
     flags,
-    minorFaults: num(10),
-    childMinorFaults: num(11),
-    majorFaults: num(12),
-    childMajorFaults: num(13),
-    utimeTicks: num(14),
-    stimeTicks: num(15),
-    cutimeTicks: parseI64(field(16), path, 1),
-    cstimeTicks: parseI64(field(17), path, 1),
-    priority: num(18),
-    nice: num(19),
-    threads: num(20),
-    startTimeTicks: num(22),
-    vsizeBytes: num(23),
-    rssPages: num(24),
+    minorFaults: num(rest, 10, path),
+    childMinorFaults: num(rest, 11, path),
+    majorFaults: num(rest, 12, path),
+    childMajorFaults: num(rest, 13, path),
+    utimeTicks: num(rest, 14, path),
+    stimeTicks: num(rest, 15, path),
+    cutimeTicks: i64(rest, 16, path),
+    cstimeTicks: i64(rest, 17, path),
+    priority: num(rest, 18, path),
+    nice: num(rest, 19, path),
+    threads: num(rest, 20, path),
+    startTimeTicks: num(rest, 22, path),
+    vsizeBytes: num(rest, 23, path),
+    rssPages: num(rest, 24, path),
     rsslim,
     rsslimBytes: limitBytes(rsslim),
-    startCode: parseU64(field(26), path, 1),
-    endCode: parseU64(field(27), path, 1),
-    startStack: parseU64(field(28), path, 1),
-    processor: optional(39),
-    rtPriority: optional(40),
-    policy: optional(41),
-    delayacctBlkioTicks: optional(42),
+    startCode: u64(rest, 26, path),
+    endCode: u64(rest, 27, path),
+    startStack: u64(rest, 28, path),
+    processor: optional(rest, 39, path),
+    rtPriority: optional(rest, 40, path),
+    policy: optional(rest, 41, path),
+    delayacctBlkioTicks: optional(rest, 42, path),
     kernelThread: (flags & PF_KTHREAD) !== 0,
   };
 }
