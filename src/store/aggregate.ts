@@ -18,6 +18,8 @@ export class BucketAccumulator {
   firstT = Number.NaN;
   /** Samples the bucket stands for. */
   n = 0;
+  /** When the counters of the last row added were read (ms). */
+  lastCt = Number.NaN;
   private readonly sums: Float64Array;
   private readonly weights: Float64Array;
   private readonly lasts: (number | null)[];
@@ -42,6 +44,7 @@ export class BucketAccumulator {
   reset(): void {
     this.firstT = Number.NaN;
     this.n = 0;
+    this.lastCt = Number.NaN;
     this.sums.fill(0);
     this.weights.fill(0);
     this.lasts.fill(null);
@@ -55,6 +58,7 @@ export class BucketAccumulator {
   add(t: number, n: number, ct: number, values: readonly unknown[], offset: number): void {
     if (this.n === 0) this.firstT = t;
     this.n += n;
+    this.lastCt = ct;
     const specs = this.specs;
     for (let i = 0; i < specs.length; i++) {
       const v = values[offset + i] as number | null;
@@ -114,10 +118,11 @@ export function emptyColumnar(specs: readonly ColumnSpec[]): Columnar {
 }
 
 export interface SeriesInput {
-  /** Rows as [t (ms), n, ...figures in specs order], in time order, all within [fromMs, toMs]. */
+  /**
+   * Rows as [t (ms), n, last_dt (ms), ...figures in specs order], in time order, all within
+   * [fromMs, toMs]; a row's counters were read at t + last_dt.
+   */
   rows: readonly (readonly unknown[])[];
-  /** When each row's counters were read (ms), parallel to rows. */
-  cts: readonly number[];
   fromMs: number;
   toMs: number;
   /** Step of the coarsest tier among the rows: buckets are whole multiples of it. */
@@ -134,7 +139,7 @@ export interface SeriesInput {
  */
 export function toColumnar(specs: readonly ColumnSpec[], input: SeriesInput): Columnar {
   const out = emptyColumnar(specs);
-  const { rows, cts, maxPoints } = input;
+  const { rows, maxPoints } = input;
   if (rows.length === 0) return out;
   const columns = specs.map((s) => out[s.rateField ?? s.field] as (number | null)[]);
   let width = 0;
@@ -169,7 +174,7 @@ export function toColumnar(specs: readonly ColumnSpec[], input: SeriesInput): Co
     const key = width === 0 ? r : width === Number.POSITIVE_INFINITY ? 0 : Math.floor(t / width);
     if (key !== bucket && !acc.empty) flush();
     bucket = key;
-    acc.add(t, row[1] as number, cts[r] as number, row, 2);
+    acc.add(t, row[1] as number, t + (row[2] as number), row, 3);
   }
   if (!acc.empty) flush();
   return out;

@@ -191,13 +191,13 @@ export class History {
     const ccols = columnList(CGROUP_COLUMNS);
 
     this.insTick = p(
-      `INSERT OR REPLACE INTO ticks (tier, t, n, ${mcols}) VALUES (${placeholders(3 + MACHINE_COLUMNS.length)})`,
+      `INSERT OR REPLACE INTO ticks (tier, t, n, last_dt, ${mcols}) VALUES (${placeholders(4 + MACHINE_COLUMNS.length)})`,
     );
     this.insProc = p(
-      `INSERT OR REPLACE INTO proc_samples (tier, t, proc_id, n, ${pcols}) VALUES (${placeholders(4 + PROC_COLUMNS.length)})`,
+      `INSERT OR REPLACE INTO proc_samples (tier, t, proc_id, n, last_dt, ${pcols}) VALUES (${placeholders(5 + PROC_COLUMNS.length)})`,
     );
     this.insCgroup = p(
-      `INSERT OR REPLACE INTO cgroup_samples (tier, t, cgroup_id, n, ${ccols}) VALUES (${placeholders(4 + CGROUP_COLUMNS.length)})`,
+      `INSERT OR REPLACE INTO cgroup_samples (tier, t, cgroup_id, n, last_dt, ${ccols}) VALUES (${placeholders(5 + CGROUP_COLUMNS.length)})`,
     );
     this.upsertProc = p(
       `INSERT INTO processes (pid, start_ticks, name, first_t, last_t) VALUES (?, ?, ?, ?, NULL)
@@ -234,22 +234,24 @@ export class History {
     // keeps SQLite from scanning the samples instead.
     const joined = (table: string, idCol: string, cols: readonly ColumnSpec[]) =>
       p(
-        `SELECT s.t, s.n, ${columnList(cols, 's.')} FROM ticks k CROSS JOIN ${table} s
+        `SELECT s.t, s.n, s.last_dt, ${columnList(cols, 's.')} FROM ticks k CROSS JOIN ${table} s
          ON s.tier = k.tier AND s.t = k.t AND s.${idCol} = ?
          WHERE k.tier = ? AND k.t >= ? AND k.t <= ? ORDER BY k.t`,
       ).raw();
     this.seriesRows = {
-      machine: p(`SELECT t, n, ${mcols} FROM ticks WHERE tier = ? AND t >= ? AND t <= ? ORDER BY t`).raw(),
+      machine: p(
+        `SELECT t, n, last_dt, ${mcols} FROM ticks WHERE tier = ? AND t >= ? AND t <= ? ORDER BY t`,
+      ).raw(),
       process: joined('proc_samples', 'proc_id', PROC_COLUMNS),
       cgroup: joined('cgroup_samples', 'cgroup_id', CGROUP_COLUMNS),
     };
     this.bucketRows = {
-      machine: p(`SELECT 0, t, n, ${mcols} FROM ticks WHERE tier = ? AND t >= ? AND t < ?`).raw(),
+      machine: p(`SELECT 0, t, n, last_dt, ${mcols} FROM ticks WHERE tier = ? AND t >= ? AND t < ?`).raw(),
       process: p(
-        `SELECT proc_id, t, n, ${pcols} FROM proc_samples WHERE tier = ? AND t >= ? AND t < ?`,
+        `SELECT proc_id, t, n, last_dt, ${pcols} FROM proc_samples WHERE tier = ? AND t >= ? AND t < ?`,
       ).raw(),
       cgroup: p(
-        `SELECT cgroup_id, t, n, ${ccols} FROM cgroup_samples WHERE tier = ? AND t >= ? AND t < ?`,
+        `SELECT cgroup_id, t, n, last_dt, ${ccols} FROM cgroup_samples WHERE tier = ? AND t >= ? AND t < ?`,
       ).raw(),
     };
     this.expire = ['ticks', 'proc_samples', 'cgroup_samples'].map((table) =>
@@ -306,7 +308,7 @@ export class History {
     this.startWriting();
     const tier = this.tier0;
     const no = ++this.tickNo;
-    this.insTick.run(tier, tms, 1, ...valuesOf(MACHINE_COLUMNS, tick.machine));
+    this.insTick.run(tier, tms, 1, 0, ...valuesOf(MACHINE_COLUMNS, tick.machine));
 
     const live = this.liveProcesses;
     for (const p of tick.processes) {
@@ -328,6 +330,7 @@ export class History {
         tms,
         e.id,
         1,
+        0,
         p.vszBytes ?? null,
         p.rssBytes ?? null,
         p.pssBytes ?? null,
@@ -355,7 +358,7 @@ export class History {
       }
       e.lastSeen = tms;
       e.tick = no;
-      this.insCgroup.run(tier, tms, e.id, 1, ...valuesOf(CGROUP_COLUMNS, c));
+      this.insCgroup.run(tier, tms, e.id, 1, 0, ...valuesOf(CGROUP_COLUMNS, c));
     }
     for (const [path, e] of cgroups) {
       if (e.tick === no) continue;
@@ -425,8 +428,6 @@ export class History {
     }
     const k = this.chooseTier(fromMs);
     const rows: unknown[][] = [];
-    const cts: number[] = [];
-    const step0Ms = this.tier0 * 1000;
     // The chosen tier, then the finer ones for what has not been rolled up into it yet.
     for (let i = k; i >= 0 && lo <= hi; i--) {
       const tier = (this.retention[i] as RetentionTier).stepSec;
@@ -434,19 +435,14 @@ export class History {
       const got = (
         kind === 'machine' ? stmt.all(tier, lo, hi) : stmt.all(entity?.id, tier, lo, hi)
       ) as unknown[][];
-      // A rolled-up row's counters were read at its bucket's last tick.
-      const ctOffset = tier * 1000 - step0Ms;
-      for (const r of got) {
-        rows.push(r);
-        cts.push((r[0] as number) + ctOffset);
-      }
+      for (const r of got) rows.push(r);
       if (i > 0) {
         const until = this.rolledUntil(i);
         if (until !== null) lo = Math.max(lo, until);
       }
     }
     const stepMs = (this.retention[k] as RetentionTier).stepSec * 1000;
-    return toColumnar(specs, { rows, cts, fromMs, toMs: toMsv, stepMs, maxPoints });
+    return toColumnar(specs, { rows, fromMs, toMs: toMsv, stepMs, maxPoints });
   }
 
   /**
@@ -571,12 +567,14 @@ export class History {
           acc = new BucketAccumulator(specs);
           groups.set(id, acc);
         }
-        acc.add(r[1] as number, r[2] as number, r[1] as number, r, 3);
+        const t = r[1] as number;
+        acc.add(t, r[2] as number, t + (r[3] as number), r, 4);
       }
       for (const [id, acc] of groups) {
         const values = specs.map((_, j) => acc.value(j));
-        if (kind === 'machine') insert.run(coarse, b, acc.n, ...values);
-        else insert.run(coarse, b, id, acc.n, ...values);
+        const lastDt = acc.lastCt - b;
+        if (kind === 'machine') insert.run(coarse, b, acc.n, lastDt, ...values);
+        else insert.run(coarse, b, id, acc.n, lastDt, ...values);
       }
     }
   }

@@ -44,11 +44,13 @@ CREATE TABLE cgroups (
 );
 
 -- One row per tick (finest tier) or per bucket (coarser tiers, t = bucket start), with the
--- machine's figures (NULL when not read). n = ticks the row stands for.
+-- machine's figures (NULL when not read). In every sample table, n = ticks the row stands for and
+-- last_dt = ms from t to the last of them (0 for a tick), when its counters were read.
 CREATE TABLE ticks (
   tier INTEGER NOT NULL,
   t INTEGER NOT NULL,
   n INTEGER NOT NULL,
+  last_dt INTEGER NOT NULL,
   ${columnDefs(MACHINE_COLUMNS)},
   PRIMARY KEY (tier, t)
 ) WITHOUT ROWID;
@@ -58,6 +60,7 @@ CREATE TABLE proc_samples (
   t INTEGER NOT NULL,
   proc_id INTEGER NOT NULL,
   n INTEGER NOT NULL,
+  last_dt INTEGER NOT NULL,
   ${columnDefs(PROC_COLUMNS)},
   PRIMARY KEY (tier, t, proc_id)
 ) WITHOUT ROWID;
@@ -67,6 +70,7 @@ CREATE TABLE cgroup_samples (
   t INTEGER NOT NULL,
   cgroup_id INTEGER NOT NULL,
   n INTEGER NOT NULL,
+  last_dt INTEGER NOT NULL,
   ${columnDefs(CGROUP_COLUMNS)},
   PRIMARY KEY (tier, t, cgroup_id)
 ) WITHOUT ROWID;
