@@ -601,12 +601,22 @@ export class History {
     this.closed = true;
     try {
       if (this.writing && (this.liveProcesses.size > 0 || this.liveCgroups.size > 0)) {
-        this.db.transaction(() => {
-          for (const e of this.liveProcesses.values()) this.endProc.run(e.lastSeen, e.id);
-          for (const e of this.liveCgroups.values()) this.endCgroup.run(e.lastSeen, e.id);
-        })();
+        try {
+          this.db.transaction(() => {
+            for (const e of this.liveProcesses.values()) this.endProc.run(e.lastSeen, e.id);
+            for (const e of this.liveCgroups.values()) this.endCgroup.run(e.lastSeen, e.id);
+          })();
+        } catch {
+          // Only a convenience: markers left live read as "until the last tick", which is what
+          // these would say, and the next writer settles them the same way.
+        }
       }
       this.forgetLive();
+      try {
+        this.db.pragma('optimize');
+      } catch {
+        // Query planner statistics only.
+      }
       if (!this.db.memory) this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();

@@ -114,7 +114,7 @@ function readState(db: BetterSqlite3.Database, path: string): FileState {
 }
 
 /** Throws unless the file is empty or a memlens history this code can read (maybe after migrating). */
-function check(state: FileState, path: string): 'create' | 'migrate' | 'ready' {
+function check(state: FileState, path: string, version: number): 'create' | 'migrate' | 'ready' {
   if (state.applicationId === 0 && state.userVersion === 0 && state.tables.length === 0) return 'create';
   if (state.applicationId !== APPLICATION_ID) {
     const id = `0x${(state.applicationId >>> 0).toString(16).padStart(8, '0')}`;
@@ -126,12 +126,12 @@ function check(state: FileState, path: string): 'create' | 'migrate' | 'ready' {
       `"${path}" is not a memlens history: it is an SQLite database of another program (application_id ${id}, ${tables})`,
     );
   }
-  if (state.userVersion > SCHEMA_VERSION)
+  if (state.userVersion > version)
     throw new HistoryError(
       'E_SCHEMA_NEWER',
-      `"${path}" is a memlens history of schema ${state.userVersion}, written by a newer memlens; this one reads up to schema ${SCHEMA_VERSION}`,
+      `"${path}" is a memlens history of schema ${state.userVersion}, written by a newer memlens; this one reads up to schema ${version}`,
     );
-  return state.userVersion < SCHEMA_VERSION ? 'migrate' : 'ready';
+  return state.userVersion < version ? 'migrate' : 'ready';
 }
 
 /**
@@ -140,9 +140,15 @@ function check(state: FileState, path: string): 'create' | 'migrate' | 'ready' {
  * created or migrated under an immediate transaction (two processes opening a new file at once
  * create it once).
  */
-export function prepareDatabase(db: BetterSqlite3.Database, path: string): void {
+export function prepareDatabase(
+  db: BetterSqlite3.Database,
+  path: string,
+  // Parameters for the migration test only.
+  migrations: Readonly<Record<number, (db: BetterSqlite3.Database) => void>> = MIGRATIONS,
+  version: number = SCHEMA_VERSION,
+): void {
   db.pragma('busy_timeout = 5000');
-  check(readState(db, path), path);
+  check(readState(db, path), path, version);
   if (!db.memory) {
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal')
@@ -155,17 +161,20 @@ export function prepareDatabase(db: BetterSqlite3.Database, path: string): void 
   db.pragma('journal_size_limit = 16777216');
   db.transaction(() => {
     const state = readState(db, path);
-    const action = check(state, path);
+    const action = check(state, path, version);
+    if (action === 'ready') return;
+    let from = state.userVersion;
     if (action === 'create') {
+      // A new file gets schema 1 and then every migration, so there is one way to each version.
       db.exec(SCHEMA_V1);
       db.pragma(`application_id = ${APPLICATION_ID}`);
-    } else if (action === 'migrate') {
-      for (let v = state.userVersion + 1; v <= SCHEMA_VERSION; v++) {
-        const step = MIGRATIONS[v];
-        if (!step) throw new HistoryError('E_OPEN', `"${path}": no migration from schema ${v - 1} to ${v}`);
-        step(db);
-      }
+      from = 1;
     }
-    if (action !== 'ready') db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let v = from + 1; v <= version; v++) {
+      const step = migrations[v];
+      if (!step) throw new HistoryError('E_OPEN', `"${path}": no migration from schema ${v - 1} to ${v}`);
+      step(db);
+    }
+    db.pragma(`user_version = ${version}`);
   }).immediate();
 }

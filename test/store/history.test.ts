@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { History, HistoryError } from '../../src/store/index.js';
-import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.js';
+import { APPLICATION_ID, prepareDatabase, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { cgroup, inspectDb, MiB, machine, proc, T0, tempDir } from './_helpers.js';
 
 const PROC_FIELDS = [
@@ -412,4 +412,56 @@ test('series arguments are checked', (t) => {
   assert.deepEqual(h.machineSeries(T0, T0 + 10).t, []);
   assert.equal(h.lastTickTime(), null);
   assert.deepEqual(h.knownProcesses(0), []);
+});
+
+test('schema migrations run in order inside one transaction; a failing one leaves the file as it was', (t) => {
+  const path = join(tempDir(t), 'h.db');
+  const h = History.open(path);
+  h.writeTick(T0, { machine: null, processes: [proc(1, 1)], cgroups: [] });
+  h.close();
+  const columns = (db: Database.Database) =>
+    (db.prepare("SELECT name FROM pragma_table_info('proc_samples')").pluck().all() as string[]).filter(
+      (c) => c === 'extra',
+    );
+
+  const failing = new Database(path);
+  assert.throws(
+    () =>
+      prepareDatabase(
+        failing,
+        path,
+        {
+          [SCHEMA_VERSION + 1]: (db) => db.exec('ALTER TABLE proc_samples ADD COLUMN extra INTEGER'),
+          [SCHEMA_VERSION + 2]: () => {
+            throw new Error('boom');
+          },
+        },
+        SCHEMA_VERSION + 2,
+      ),
+    /boom/,
+  );
+  assert.equal(failing.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.deepEqual(columns(failing), []);
+  failing.close();
+
+  const db = new Database(path);
+  prepareDatabase(
+    db,
+    path,
+    { [SCHEMA_VERSION + 1]: (d) => d.exec('ALTER TABLE proc_samples ADD COLUMN extra INTEGER') },
+    SCHEMA_VERSION + 1,
+  );
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1);
+  assert.deepEqual(columns(db), ['extra']);
+  assert.equal(db.prepare('SELECT count(*) FROM proc_samples').pluck().get(), 1);
+  // A missing step is an error, not a silent skip.
+  db.close();
+  const gap = new Database(path);
+  assert.throws(
+    () => prepareDatabase(gap, path, {}, SCHEMA_VERSION + 2),
+    (err: unknown) =>
+      err instanceof HistoryError &&
+      err.message.includes(`no migration from schema ${SCHEMA_VERSION + 1} to ${SCHEMA_VERSION + 2}`),
+  );
+  gap.close();
 });
