@@ -1,0 +1,109 @@
+// memlens serve: the always-on view. Samples every process, keeps the history, and serves the
+// dashboard, the JSON API and Prometheus /metrics until SIGTERM or SIGINT.
+import { isLoopback } from '../../server/auth.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from '../../server/serve.js';
+import { HistoryError } from '../../store/errors.js';
+import { History } from '../../store/history.js';
+import { createContext, type GlobalOptions } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { parseCount } from '../options.js';
+
+interface ServeCliOptions {
+  port?: string;
+  host?: string;
+  db?: string;
+  interval?: string;
+  metricsTop?: string;
+  token?: string;
+  /** Commander's --no-auth: false when given. */
+  auth?: boolean;
+}
+
+const MIN_TOKEN = 16;
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PORT;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`--port takes a port number from 0 to 65535 (0: any free port), not "${value}"`);
+  }
+  return Number(value);
+}
+
+function checkToken(token: string | null, host: string, noAuth: boolean): void {
+  if (token !== null && noAuth)
+    throw new UsageError('--no-auth and a token contradict each other: pass one of them');
+  if (token !== null && token.length < MIN_TOKEN) {
+    throw new UsageError(
+      `the token must be at least ${MIN_TOKEN} characters: make one with "openssl rand -hex 16"`,
+    );
+  }
+  if (token === null && !noAuth && !isLoopback(host)) {
+    throw new UsageError(
+      `binding ${host} lets other machines in, so it needs a token: pass --token T (or set MEMLENS_TOKEN), or --no-auth to allow anyone`,
+    );
+  }
+}
+
+export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): Promise<void> {
+  const host = opts.host ?? DEFAULT_HOST;
+  const port = parsePort(opts.port);
+  const intervalSec = parseDuration(opts.interval ?? '1s', '--interval') as number;
+  if (intervalSec < 0.1 || intervalSec > 3600) {
+    throw new UsageError(`--interval must lie between 100ms and 1h, not "${opts.interval}"`);
+  }
+  const metricsTop = parseCount(opts.metricsTop, '--metrics-top') ?? 20;
+  if (metricsTop > 1000) throw new UsageError(`--metrics-top is at most 1000, not "${opts.metricsTop}"`);
+  const noAuth = opts.auth === false;
+  const token = opts.token ?? (process.env.MEMLENS_TOKEN || null);
+  checkToken(token, host, noAuth);
+  const ctx = createContext(globals);
+  const dbPath = opts.db ?? History.defaultPath(process.env);
+
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      fs: ctx.fs,
+      host,
+      port,
+      dbPath,
+      intervalSec,
+      metricsTop,
+      token,
+      pageSize: ctx.pageSize,
+    });
+  } catch (err) {
+    if (err instanceof HistoryError) throw new RuntimeError(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new RuntimeError(
+        `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`,
+      );
+    if (code === 'EACCES')
+      throw new RuntimeError(
+        `cannot listen on ${host}:${port}: permission denied (ports below 1024 need root)`,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new RuntimeError(`cannot listen on ${host}: no such address on this machine`);
+    throw err;
+  }
+  // The first line is the contract with scripts and tests: with --port 0 it has the real port.
+  process.stdout.write(`listening on ${server.url}\n`);
+  process.stdout.write(`history: ${server.dbPath} (${server.retention})\n`);
+  if (noAuth) {
+    process.stderr.write(
+      `memlens: warning: --no-auth: anyone who can reach ${server.url} can read every process's memory and command line\n`,
+    );
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await server.close();
+}

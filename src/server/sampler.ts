@@ -1,0 +1,375 @@
+// The server's sampling loop, without HTTP: every tick it reads every process in tiers, the
+// machine, and every few ticks the memory cgroups; it keeps the latest state in memory and
+// writes the tick to the history. Sampling is synchronous work run from a timer, so nothing an
+// HTTP client does (slow reads, floods) can hold a tick up: handlers only read the state.
+//
+// Tiers, per process:
+//   every tick      stat and status (µs each, no page walk): RSS, VIRT, anon/file/shmem, faults
+//   ~every 30 s     smaps_rollup (a page-table walk in proportion to RSS) for PSS, USS and swap,
+//                   plus oom_score; staggered so each tick reads about 1/30 of the processes, and
+//                   sooner for a process whose RSS moved by more than 5% since its last rollup
+//   on demand       the full smaps (inspect), only for GET /api/processes/:pid (see inspect.ts)
+import { analyzeSeries, withTimeToLimit } from '../analysis/leak.js';
+import { listMemoryCgroups, memoryHierarchy } from '../collect/cgroups.js';
+import { type Headroom, HeadroomReader } from '../collect/headroom.js';
+import { type ProcessSample, readProcess } from '../collect/process.js';
+import { listPids } from '../collect/scan.js';
+import { loadUserNames, type UserNames } from '../collect/users.js';
+import type { MemoryHierarchy } from '../procfs/cgroup_memory.js';
+import { readCgroupMemory } from '../procfs/cgroup_usage.js';
+import { readCmdline } from '../procfs/cmdline.js';
+import { isNoProcess, ProcReadError } from '../procfs/errors.js';
+import type { ProcFs } from '../procfs/fs.js';
+import { readMeminfo } from '../procfs/meminfo.js';
+import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
+import { readMemoryPressure } from '../procfs/pressure.js';
+import { readSmapsRollup } from '../procfs/smaps_rollup.js';
+import { readVmstat } from '../procfs/vmstat.js';
+import type { CgroupSampleRow, HistoryStore, ProcSampleRow } from './history.js';
+import { redactCommand } from './redact.js';
+import { SeriesRing } from './series.js';
+import { type CgroupState, type SamplerState, swapOf, type Tracked, toRow } from './state.js';
+
+export interface SamplerOptions {
+  intervalSec: number;
+  rollupEverySec: number;
+  /** A relative RSS change (0.05 = 5%) that brings a rollup forward. */
+  rollupOnChange: number;
+  cgroupEveryTicks: number;
+  /** How much RSS history each process keeps in memory for its verdict. */
+  seriesSec: number;
+  compactEverySec: number;
+}
+
+export const DEFAULT_OPTIONS: SamplerOptions = {
+  intervalSec: 1,
+  rollupEverySec: 30,
+  rollupOnChange: 0.05,
+  cgroupEveryTicks: 5,
+  seriesSec: 3600,
+  compactEverySec: 60,
+};
+
+export type TickListener = (state: SamplerState) => void;
+
+function orNull<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
+}
+
+/** A fixed phase in [0, 1) per PID, so rollups and verdicts of many processes spread over ticks. */
+function phase(pid: number): number {
+  return (pid * 0.6180339887) % 1;
+}
+
+function movedBy(before: number | null, now: number | null, share: number): boolean {
+  if (before === null || now === null) return before !== now;
+  return Math.abs(now - before) > Math.max(before, 1) * share;
+}
+
+export class ServerSampler {
+  readonly opts: SamplerOptions;
+  readonly state: SamplerState = {
+    t: 0,
+    meminfo: null,
+    machine: null,
+    processes: new Map(),
+    cgroups: [],
+    ticks: 0,
+    lastTickSec: 0,
+  };
+  /** Every cgroup path seen since start: the ones the history route accepts. */
+  readonly knownCgroups = new Set<string>();
+  private readonly listeners = new Set<TickListener>();
+  private hierarchy: MemoryHierarchy | null | undefined;
+  private users: UserNames;
+  private usersT = 0;
+  private lastCompactT = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** Headroom readers per cgroup path: every process of a cgroup shares its limit. */
+  private rooms = new Map<string, HeadroomReader>();
+
+  constructor(
+    private readonly fs: ProcFs,
+    private readonly history: HistoryStore | null,
+    opts: Partial<SamplerOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_OPTIONS, ...opts };
+    this.users = loadUserNames(fs);
+  }
+
+  onTick(listener: TickListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts ticking on a timer (the first tick is the caller's: see serve.ts). */
+  start(): void {
+    const periodMs = this.opts.intervalSec * 1000;
+    const loop = () => {
+      const started = Date.now();
+      this.tick(started / 1000);
+      // Aim at the next interval boundary; a tick that ran long is followed by the next at once.
+      this.timer = setTimeout(loop, Math.max(0, periodMs - (Date.now() - started)));
+    };
+    this.timer = setTimeout(loop, periodMs);
+  }
+
+  /** Stops the timer. A tick in progress has finished already: ticks are synchronous. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  tick(t: number): SamplerState {
+    const began = performance.now();
+    const s = this.state;
+    if (t - this.usersT > 300) {
+      // New users appear rarely; re-reading /etc/passwd every 5 minutes is plenty.
+      this.users = loadUserNames(this.fs);
+      this.usersT = t;
+    }
+    this.sampleMachine(t);
+    const seen = this.sampleProcesses(t);
+    for (const key of s.processes.keys()) if (!seen.has(key)) s.processes.delete(key);
+    const cgroupTick = s.ticks % this.opts.cgroupEveryTicks === 0;
+    if (cgroupTick) this.sampleCgroups();
+    this.updateVerdicts(t);
+    s.t = t;
+    s.ticks++;
+    this.write(t, cgroupTick);
+    s.lastTickSec = (performance.now() - began) / 1000;
+    for (const listener of this.listeners) listener(s);
+    return s;
+  }
+
+  private sampleMachine(t: number): void {
+    const m = readMeminfo(this.fs);
+    this.state.meminfo = m;
+    this.state.machine = {
+      t,
+      memTotalBytes: m.memTotalBytes,
+      memAvailableBytes: m.memAvailableBytes,
+      cachedBytes: m.cachedBytes,
+      swapTotalBytes: m.swapTotalBytes,
+      swapFreeBytes: m.swapFreeBytes,
+      psi: orNull(() => readMemoryPressure(this.fs)),
+      oomKills: orNull(() => readVmstat(this.fs).oomKill),
+    };
+  }
+
+  private sampleProcesses(t: number): Set<number> {
+    const seen = new Set<number>();
+    const all = this.state.processes;
+    const o = this.opts;
+    // Rollups brought forward by an RSS move share a budget, so a machine-wide shift cannot turn
+    // one tick into a full scan; the rest wait a tick. First sightings are read at once: PSS is
+    // what the dashboard ranks by.
+    let budget = Math.max(20, Math.ceil((3 * all.size * o.intervalSec) / o.rollupEverySec));
+    for (const pid of listPids(this.fs)) {
+      let sample: ProcessSample;
+      try {
+        sample = readProcess(this.fs, pid, {});
+      } catch (err) {
+        if (isNoProcess(err) || err instanceof ProcReadError) continue;
+        throw err;
+      }
+      let x = all.get(pid);
+      if (x && x.startTicks !== sample.startTimeTicks) x = undefined; // PID reused
+      const first = x === undefined;
+      if (!x) {
+        x = this.track(sample, t);
+        all.set(pid, x);
+      }
+      x.sample = sample;
+      seen.add(pid);
+      if (!sample.kernelThread) {
+        const due =
+          first ||
+          t >= x.nextRollupT ||
+          (movedBy(x.rollupRss, sample.rssBytes, o.rollupOnChange) && budget > 0);
+        if (due && (first || budget-- > 0)) this.readRollup(x, t, first);
+        if (sample.rssBytes !== null) x.ring?.push(t, sample.rssBytes);
+      }
+    }
+    return seen;
+  }
+
+  private track(sample: ProcessSample, t: number): Tracked {
+    const pid = sample.pid;
+    const cmdline = sample.kernelThread ? null : orNull(() => readCmdline(this.fs, pid));
+    const capacity = Math.ceil(this.opts.seriesSec / this.opts.intervalSec) + 1;
+    return {
+      pid,
+      startTicks: sample.startTimeTicks,
+      cmdline,
+      command: redactCommand(cmdline),
+      user: sample.uid === null ? null : this.users(sample.uid),
+      sample,
+      rollup: null,
+      rollupUnknown: null,
+      rollupT: null,
+      rollupRss: null,
+      nextRollupT: t,
+      oomScore: null,
+      oomScoreAdj: null,
+      cgroup: null,
+      ring: sample.kernelThread ? null : new SeriesRing(capacity),
+      verdict: null,
+      // The verdicts of processes seen together at start are spread like their rollups.
+      nextVerdictT: t + phase(pid) * 10,
+      verdictRss: null,
+    };
+  }
+
+  private readRollup(x: Tracked, t: number, first: boolean): void {
+    try {
+      x.rollup = readSmapsRollup(this.fs, x.pid);
+      x.rollupUnknown = null;
+    } catch (err) {
+      if (!(err instanceof ProcReadError)) throw err;
+      // Exited since: the next tick drops it. Otherwise another user's process, without root.
+      x.rollup = null;
+      x.rollupUnknown =
+        err.code === 'E_PERMISSION' ? 'permission denied' : isNoProcess(err) ? 'exited' : 'not supported';
+    }
+    x.oomScore = orNull(() => readOomScore(this.fs, x.pid));
+    x.oomScoreAdj = orNull(() => readOomScoreAdj(this.fs, x.pid));
+    x.rollupT = t;
+    x.rollupRss = x.sample.rssBytes;
+    const every = this.opts.rollupEverySec;
+    x.nextRollupT = t + (first ? every * (0.5 + phase(x.pid)) : every);
+  }
+
+  private sampleCgroups(): void {
+    if (this.hierarchy === undefined) this.hierarchy = orNull(() => memoryHierarchy(this.fs));
+    if (!this.hierarchy) return;
+    const procs = [...this.state.processes.values()];
+    const placed = listMemoryCgroups(this.fs, { processes: procs, hierarchy: this.hierarchy });
+    const cgroups: CgroupState[] = [];
+    const byPid = new Map<number, string>();
+    for (const { cgroup, pids } of placed) {
+      const memory = orNull(() => readCgroupMemory(this.fs, cgroup));
+      if (!memory) continue;
+      cgroups.push({ memory, pids });
+      if (this.knownCgroups.size < 100_000) this.knownCgroups.add(memory.path);
+      for (const pid of pids) byPid.set(pid, memory.path);
+    }
+    for (const x of procs) x.cgroup = byPid.get(x.pid) ?? null;
+    this.state.cgroups = cgroups;
+    const current = new Set(cgroups.map((g) => g.memory.path));
+    for (const path of this.rooms.keys()) if (!current.has(path)) this.rooms.delete(path);
+  }
+
+  /**
+   * Leak verdicts cost a few ms per process on an hour of samples, so each is recomputed every
+   * ~10 s to a minute (a minute once the series spans the hour, when its windows are minutes
+   * long), and sooner when RSS moved by more than 5% since.
+   */
+  private updateVerdicts(t: number): void {
+    const rooms = new Map<string | null, Headroom>();
+    for (const x of this.state.processes.values()) {
+      if (!x.ring || x.ring.length === 0) continue;
+      const rss = x.sample.rssBytes;
+      if (t < x.nextVerdictT && !movedBy(x.verdictRss, rss, this.opts.rollupOnChange)) continue;
+      const points = x.ring.points();
+      const span = (points[points.length - 1]?.t ?? t) - (points[0]?.t ?? t);
+      const verdict = analyzeSeries(points);
+      let room = rooms.get(x.cgroup);
+      if (!room) {
+        room = this.headroomOf(x);
+        rooms.set(x.cgroup, room);
+      }
+      x.verdict = withTimeToLimit(verdict, room.headroomBytes, room.limitBytes, room.limitSource);
+      x.verdictRss = rss;
+      x.nextVerdictT = t + Math.min(60, Math.max(10, span / 60));
+    }
+  }
+
+  /**
+   * Room left before the limit that binds the process: its cgroup's (see HeadroomReader), or
+   * MemAvailable from this tick's meminfo when no cgroup limits it.
+   */
+  private headroomOf(x: Tracked): Headroom {
+    let reader: HeadroomReader | undefined;
+    if (x.cgroup !== null) {
+      reader = this.rooms.get(x.cgroup);
+      if (!reader) {
+        reader = new HeadroomReader(this.fs, x.pid);
+        this.rooms.set(x.cgroup, reader);
+      }
+    }
+    if (reader?.limiting) return reader.read();
+    const m = this.state.machine;
+    const available = m?.memAvailableBytes ?? null;
+    return {
+      headroomBytes: available,
+      limitBytes: m?.memTotalBytes ?? null,
+      limitSource: available === null ? null : 'MemAvailable',
+    };
+  }
+
+  private write(t: number, cgroupTick: boolean): void {
+    const h = this.history;
+    const m = this.state.machine;
+    if (!h || !m) return;
+    const processes: ProcSampleRow[] = [];
+    for (const x of this.state.processes.values()) {
+      // Kernel threads have no user memory: a row of nulls per second each would be waste.
+      if (x.sample.kernelThread) continue;
+      const r = toRow(x, t);
+      processes.push({
+        pid: x.pid,
+        startTicks: x.startTicks,
+        name: r.name,
+        vszBytes: r.vszBytes,
+        rssBytes: r.rssBytes,
+        pssBytes: r.pssBytes,
+        ussBytes: r.ussBytes,
+        swapBytes: swapOf(x),
+        anonBytes: r.anonBytes,
+        fileBytes: r.fileBytes,
+        shmemBytes: r.shmemBytes,
+        minorFaults: x.sample.minorFaults,
+        majorFaults: x.sample.majorFaults,
+      });
+    }
+    // Cgroups are written when read (every few ticks), not repeated in between.
+    const cgroups: CgroupSampleRow[] = cgroupTick
+      ? this.state.cgroups.map(({ memory: g }) => ({
+          path: g.path,
+          usageBytes: g.usageBytes,
+          workingSetBytes: g.workingSetBytes,
+          limitBytes: g.limitBytes !== null && Number.isFinite(g.limitBytes) ? g.limitBytes : null,
+          anonBytes: g.anonBytes,
+          fileBytes: g.fileBytes,
+          shmemBytes: g.shmemBytes,
+          kernelBytes: g.kernelBytes,
+          oomKills: g.events.oomKill,
+          psiSomeAvg10: g.psi?.some?.avg10 ?? null,
+        }))
+      : [];
+    h.writeTick(t, {
+      machine: {
+        memTotalBytes: m.memTotalBytes,
+        memAvailableBytes: m.memAvailableBytes,
+        cachedBytes: m.cachedBytes,
+        swapTotalBytes: m.swapTotalBytes,
+        swapFreeBytes: m.swapFreeBytes,
+        psiSomeAvg10: m.psi?.some?.avg10 ?? null,
+        psiFullAvg10: m.psi?.full?.avg10 ?? null,
+        oomKills: m.oomKills,
+      },
+      processes,
+      cgroups,
+    });
+    if (t - this.lastCompactT >= this.opts.compactEverySec) {
+      h.compact(t);
+      this.lastCompactT = t;
+    }
+  }
+}

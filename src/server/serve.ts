@@ -1,0 +1,116 @@
+// `memlens serve` wired together: the history file, the sampler on its timer, the app on a node
+// HTTP server with limits, and an orderly stop. The CLI command (cli/commands/serve.ts) checks the
+// options and prints; this module owns the parts and their order.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { ProcFs } from '../procfs/fs.js';
+import { History } from '../store/history.js';
+import { createApp } from './app.js';
+import { isLoopback } from './auth.js';
+import { DEFAULT_EVENTS, EventHub } from './events.js';
+import { createMetrics } from './metrics.js';
+import { ServerSampler } from './sampler.js';
+import { Views } from './views.js';
+
+export const DEFAULT_PORT = 9105;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface ServeOptions {
+  fs: ProcFs;
+  host: string;
+  port: number;
+  dbPath: string;
+  intervalSec: number;
+  metricsTop: number;
+  /** Null: no token (loopback, or --no-auth). */
+  token: string | null;
+  pageSize: number;
+  webRoot?: string;
+  logError?: (err: unknown) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dbPath: string;
+  retention: string;
+  /** Stops sampling, ends event streams, closes the socket, then the history. */
+  close(): Promise<void>;
+}
+
+// Abuse limits of the node server. Every route is a GET with a short query: 16 KiB of headers is
+// plenty, and a client gets 10 s to send them and 30 s for the whole request. Responses (event
+// streams included) are not limited by these: they bound what a client sends, not what it reads.
+export const SERVER_LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  maxConnections: 256,
+};
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const history = History.open(o.dbPath);
+  let server: Server | null = null;
+  const sampler = new ServerSampler(o.fs, history, { intervalSec: o.intervalSec });
+  try {
+    // One sample before the socket opens: the first request finds a full state.
+    sampler.tick(Date.now() / 1000);
+    const views = new Views(sampler, o.fs, o.pageSize);
+    const events = new EventHub(views, DEFAULT_EVENTS);
+    const app = createApp({
+      views,
+      history,
+      events,
+      registry: createMetrics(sampler, o.metricsTop),
+      auth: {
+        token: o.token,
+        // Without a token on loopback, only loopback names are valid hosts (see auth.ts).
+        allowedHosts: o.token === null && !isLoopback(o.host) ? null : [o.host],
+      },
+      webRoot: o.webRoot,
+      logError: o.logError,
+    });
+    const { maxConnections, ...serverOptions } = SERVER_LIMITS;
+    const s = createAdaptorServer({ fetch: app.fetch, serverOptions }) as Server;
+    server = s;
+    s.maxConnections = maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(o.port, o.host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (s.address() as AddressInfo).port;
+    sampler.start();
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${urlHost(o.host)}:${port}`,
+      port,
+      dbPath: o.dbPath,
+      retention: history.retentionDescription(),
+      close() {
+        closing ??= (async () => {
+          sampler.stop();
+          events.closeAll();
+          const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeAllConnections();
+          await closed;
+          history.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    sampler.stop();
+    server?.close();
+    history.close();
+    throw err;
+  }
+}

@@ -1,0 +1,90 @@
+// The server's sampling loop on the live /proc with real children: its tiers (smaps_rollup not on
+// every tick, but sooner when RSS moves), processes that exit leaving the state at once, and what
+// each tick writes to the history.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createProcFs } from '../../src/procfs/fs.js';
+import type { HistoryStore } from '../../src/server/history.js';
+import { ServerSampler } from '../../src/server/sampler.js';
+import { SeriesRing } from '../../src/server/series.js';
+import type { Tick } from '../../src/store/history.js';
+import { startChild } from '../helpers/children.js';
+
+const fs = createProcFs('/');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('SeriesRing keeps the last `capacity` points in order', () => {
+  const ring = new SeriesRing(3);
+  assert.deepEqual(ring.points(), []);
+  for (let i = 1; i <= 5; i++) ring.push(i, i * 10);
+  assert.equal(ring.length, 3);
+  assert.deepEqual(ring.points(), [
+    { t: 3, v: 30 },
+    { t: 4, v: 40 },
+    { t: 5, v: 50 },
+  ]);
+  assert.deepEqual(ring.lastValues(2), [40, 50]);
+  assert.deepEqual(ring.lastValues(10), [30, 40, 50]);
+});
+
+test('smaps_rollup is read at first sight, then not every tick, and sooner after a big RSS move', async () => {
+  const steady = await startChild<{ pid: number }>('grow', ['steady', '32']);
+  const leak = await startChild<{ pid: number }>('grow', ['leak', '4096']);
+  try {
+    await sleep(300);
+    const sampler = new ServerSampler(fs, null, { rollupEverySec: 30 });
+    const t0 = Date.now() / 1000;
+    sampler.tick(t0);
+    const s = sampler.state.processes.get(steady.info.pid);
+    const l = sampler.state.processes.get(leak.info.pid);
+    assert.ok(s?.rollup && l?.rollup, 'both have a rollup from the first tick');
+    assert.equal(s.rollupT, t0);
+    for (let i = 1; i <= 4; i++) {
+      await sleep(500);
+      sampler.tick(t0 + i);
+    }
+    // The steady child kept its first rollup (the next is 15-45 s away)...
+    assert.equal(s.rollupT, t0);
+    assert.ok(sampler.state.processes.get(steady.info.pid)?.sample.rssBytes);
+    // ...while the leaker, 4 MiB/s from a few MiB, moved by more than 5% and was read again.
+    assert.ok((l.rollupT ?? 0) > t0, `rollup brought forward: ${l.rollupT}`);
+    assert.equal(l.ring?.length, 5, 'one RSS point per tick');
+  } finally {
+    await steady.stop();
+    await leak.stop();
+  }
+});
+
+test('a process that exits leaves the state at the next tick', async () => {
+  const child = await startChild<{ pid: number }>('grow', ['steady', '1']);
+  const sampler = new ServerSampler(fs, null);
+  sampler.tick(Date.now() / 1000);
+  assert.ok(sampler.state.processes.has(child.info.pid));
+  await child.stop();
+  sampler.tick(Date.now() / 1000 + 1);
+  assert.ok(!sampler.state.processes.has(child.info.pid));
+});
+
+test('each tick writes the machine and every user process; cgroups every few ticks; compact every minute', () => {
+  const ticks: { t: number; tick: Tick }[] = [];
+  const compacts: number[] = [];
+  const store = {
+    writeTick: (t: number, tick: Tick) => ticks.push({ t, tick }),
+    compact: (t: number) => compacts.push(t),
+  } as unknown as HistoryStore;
+  const sampler = new ServerSampler(fs, store, { cgroupEveryTicks: 3, compactEverySec: 60 });
+  const t0 = Date.now() / 1000;
+  for (let i = 0; i < 7; i++) sampler.tick(t0 + i * 20);
+  assert.equal(ticks.length, 7);
+  const first = ticks[0]?.tick as Tick;
+  assert.ok(first.machine && first.machine.memTotalBytes > 0);
+  const self = first.processes.find((p) => p.pid === process.pid);
+  assert.ok(self?.rssBytes && self.pssBytes, 'this test process, with PSS');
+  const kernel = first.processes.filter((p) => sampler.state.processes.get(p.pid)?.sample.kernelThread);
+  assert.deepEqual(kernel, [], 'no rows for kernel threads');
+  const withCgroups = ticks.map((x) => x.tick.cgroups.length > 0);
+  if (sampler.state.cgroups.length > 0) {
+    assert.deepEqual(withCgroups, [true, false, false, true, false, false, true]);
+  }
+  assert.deepEqual(compacts, [t0, t0 + 60, t0 + 120]);
+});
