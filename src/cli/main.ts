@@ -79,6 +79,18 @@ program
     (await import('./commands/diff.js')).runDiff(a, b, opts, cmd.optsWithGlobals()),
   );
 
+program
+  .command('serve')
+  .description('the always-on view: sampling, history, dashboard, JSON API and Prometheus /metrics')
+  .option('--port <port>', 'TCP port (0: any free port)', '9105')
+  .option('--host <address>', 'address to bind; any but loopback needs a token', '127.0.0.1')
+  .option('--db <file>', 'history database (default: $XDG_STATE_HOME/memlens/history.db)')
+  .option('--interval <duration>', 'time between samples', '1s')
+  .option('--metrics-top <n>', 'processes (by PSS) with their own /metrics series', '20')
+  .option('--token <token>', 'require this token on every request (or set MEMLENS_TOKEN)')
+  .option('--no-auth', 'serve a non-loopback address without a token (anyone who reaches it can read it)')
+  .action(async (opts, cmd) => (await import('./commands/serve.js')).runServe(opts, cmd.optsWithGlobals()));
+
 function describe(err: unknown): { message: string; code: number } {
   if (err instanceof UsageError || err instanceof RuntimeError)
     return { message: err.message, code: err.exitCode };
