@@ -18,8 +18,14 @@ import {
 } from './columns.js';
 
 export interface Tick {
+  /** null: not read this tick (the tick's row then holds nulls). */
   machine: MachineSampleRow | null;
+  /** Every process seen this tick: one missing from it has exited. */
   processes: ProcSampleRow[];
+  /**
+   * The memory cgroups, when read this tick; [] when not read (the server reads them every few
+   * ticks). A cgroup missing from a non-empty list is gone.
+   */
   cgroups: CgroupSampleRow[];
 }
 
@@ -172,6 +178,7 @@ export class TickWriter {
       live.delete(pid);
     }
 
+    if (tick.cgroups.length === 0) return;
     const cgroups = this.cgroups;
     for (const c of tick.cgroups) {
       let e = cgroups.get(c.path);

@@ -465,3 +465,23 @@ test('schema migrations run in order inside one transaction; a failing one leave
   );
   gap.close();
 });
+
+test('cgroups read every few ticks: an empty list means not read, a cgroup missing from a list is gone', (t) => {
+  const h = History.open(join(tempDir(t), 'h.db'));
+  t.after(() => h.close());
+  for (let i = 0; i < 9; i++) {
+    const read = i % 3 === 0;
+    const cgroups = read ? [cgroup('/a', { usageBytes: i * MiB }), ...(i < 6 ? [cgroup('/b')] : [])] : [];
+    h.writeTick(T0 + i, { machine: null, processes: [], cgroups });
+  }
+  assert.deepEqual(h.cgroupSeries('/a', T0, T0 + 9).t, [T0, T0 + 3, T0 + 6]);
+  assert.deepEqual(h.cgroupSeries('/a', T0, T0 + 9).usageBytes, [0, 3 * MiB, 6 * MiB]);
+  assert.deepEqual(h.cgroupSeries('/b', T0, T0 + 9).t, [T0, T0 + 3]);
+  const seen = inspectDb(h.path, (db) =>
+    db.prepare('SELECT path, first_t, last_t FROM cgroups ORDER BY path').all(),
+  );
+  assert.deepEqual(seen, [
+    { path: '/a', first_t: T0 * 1000, last_t: null },
+    { path: '/b', first_t: T0 * 1000, last_t: (T0 + 3) * 1000 },
+  ]);
+});
