@@ -35,6 +35,9 @@ CREATE TABLE processes (
   last_t INTEGER,
   UNIQUE (pid, start_ticks)
 );
+-- knownProcesses, and the expiry of processes with no samples left, without a scan: the index
+-- changes only when a process appears or leaves, not every tick.
+CREATE INDEX processes_last_t ON processes (last_t);
 
 CREATE TABLE cgroups (
   id INTEGER PRIMARY KEY,
@@ -42,6 +45,7 @@ CREATE TABLE cgroups (
   first_t INTEGER NOT NULL,
   last_t INTEGER
 );
+CREATE INDEX cgroups_last_t ON cgroups (last_t);
 
 -- One row per tick (finest tier) or per bucket (coarser tiers, t = bucket start), with the
 -- machine's figures (NULL when not read). In every sample table, n = ticks the row stands for and

@@ -38,12 +38,16 @@ export class SeriesReader {
   private readonly cgroupByPath: Statement;
   private readonly known: Statement;
   private readonly maxStepMs: number;
+  /** Runs a read in one snapshot, so a compaction by another process cannot slip between its queries. */
+  private readonly snapshot: <T>(fn: () => T) => T;
 
   constructor(
     db: Database.Database,
     private readonly state: TierState,
   ) {
     this.maxStepMs = Math.max(...state.retention.map((t) => t.stepSec)) * 1000;
+    const tx = db.transaction((fn: () => unknown) => fn());
+    this.snapshot = <T>(fn: () => T): T => (db.inTransaction ? fn() : (tx(fn) as T));
     // An entity's series walks `ticks` over the range and looks each (tier, t, id) up by key;
     // CROSS JOIN keeps SQLite from scanning the samples instead.
     const joined = (kind: Kind) => {
@@ -105,13 +109,15 @@ export class SeriesReader {
 
   knownProcesses(since: number): KnownProcess[] {
     const sinceMs = toMs(since, 'since');
-    const latest = this.state.latestTickMs();
-    const out: KnownProcess[] = [];
-    for (const r of this.known.all(sinceMs) as ProcessRow[]) {
-      const info = toKnown(r, latest);
-      if (info.lastT * 1000 >= sinceMs) out.push(info);
-    }
-    return out;
+    return this.snapshot(() => {
+      const latest = this.state.latestTickMs();
+      const out: KnownProcess[] = [];
+      for (const r of this.known.all(sinceMs) as ProcessRow[]) {
+        const info = toKnown(r, latest);
+        if (info.lastT * 1000 >= sinceMs) out.push(info);
+      }
+      return out;
+    });
   }
 
   findProcess(pid: number, startTicks: number | null): KnownProcess | null {
