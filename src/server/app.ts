@@ -11,6 +11,7 @@ import { type AuthOptions, authMiddleware } from './auth.js';
 import type { EventHub } from './events.js';
 import type { Columnar, HistoryStore } from './history.js';
 import {
+  badParam,
   HttpError,
   parseChoiceParam,
   parseIntParam,
@@ -192,12 +193,9 @@ export function createApp(deps: AppDeps): Hono {
         'bad-parameter',
         'Parameter "path" is missing: a cgroup path from /api/cgroups',
       );
+    // Only paths the sampler has seen: the history holds no others, and nothing else is looked up.
     if (!views.sampler.knownCgroups.has(path)) {
-      throw new HttpError(
-        404,
-        'no-such-cgroup',
-        `No memory cgroup "${path.slice(0, 200)}" has been seen: see /api/cgroups`,
-      );
+      throw badParam('path', path, 'the path of a memory cgroup memlens has seen (see /api/cgroups)');
     }
     const r = parseRange(c.req.query(), now());
     const s = history.cgroupSeries(path, r.from, r.to, r.points);

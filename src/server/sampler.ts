@@ -25,10 +25,11 @@ import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
 import { readMemoryPressure } from '../procfs/pressure.js';
 import { readSmapsRollup } from '../procfs/smaps_rollup.js';
 import { readVmstat } from '../procfs/vmstat.js';
-import type { CgroupSampleRow, HistoryStore, ProcSampleRow } from './history.js';
+import type { HistoryStore } from './history.js';
+import { tickRows } from './record.js';
 import { redactCommand } from './redact.js';
 import { SeriesRing } from './series.js';
-import { type CgroupState, type SamplerState, swapOf, type Tracked, toRow } from './state.js';
+import type { CgroupState, SamplerState, Tracked } from './state.js';
 
 export interface SamplerOptions {
   intervalSec: number;
@@ -315,58 +316,8 @@ export class ServerSampler {
 
   private write(t: number, cgroupTick: boolean): void {
     const h = this.history;
-    const m = this.state.machine;
-    if (!h || !m) return;
-    const processes: ProcSampleRow[] = [];
-    for (const x of this.state.processes.values()) {
-      // Kernel threads have no user memory: a row of nulls per second each would be waste.
-      if (x.sample.kernelThread) continue;
-      const r = toRow(x, t);
-      processes.push({
-        pid: x.pid,
-        startTicks: x.startTicks,
-        name: r.name,
-        vszBytes: r.vszBytes,
-        rssBytes: r.rssBytes,
-        pssBytes: r.pssBytes,
-        ussBytes: r.ussBytes,
-        swapBytes: swapOf(x),
-        anonBytes: r.anonBytes,
-        fileBytes: r.fileBytes,
-        shmemBytes: r.shmemBytes,
-        minorFaults: x.sample.minorFaults,
-        majorFaults: x.sample.majorFaults,
-      });
-    }
-    // Cgroups are written when read (every few ticks), not repeated in between.
-    const cgroups: CgroupSampleRow[] = cgroupTick
-      ? this.state.cgroups.map(({ memory: g }) => ({
-          path: g.path,
-          usageBytes: g.usageBytes,
-          workingSetBytes: g.workingSetBytes,
-          limitBytes: g.limitBytes !== null && Number.isFinite(g.limitBytes) ? g.limitBytes : null,
-          anonBytes: g.anonBytes,
-          fileBytes: g.fileBytes,
-          shmemBytes: g.shmemBytes,
-          kernelBytes: g.kernelBytes,
-          oomKills: g.events.oomKill,
-          psiSomeAvg10: g.psi?.some?.avg10 ?? null,
-        }))
-      : [];
-    h.writeTick(t, {
-      machine: {
-        memTotalBytes: m.memTotalBytes,
-        memAvailableBytes: m.memAvailableBytes,
-        cachedBytes: m.cachedBytes,
-        swapTotalBytes: m.swapTotalBytes,
-        swapFreeBytes: m.swapFreeBytes,
-        psiSomeAvg10: m.psi?.some?.avg10 ?? null,
-        psiFullAvg10: m.psi?.full?.avg10 ?? null,
-        oomKills: m.oomKills,
-      },
-      processes,
-      cgroups,
-    });
+    if (!h || !this.state.machine) return;
+    h.writeTick(t, tickRows(this.state, t, cgroupTick));
     if (t - this.lastCompactT >= this.opts.compactEverySec) {
       h.compact(t);
       this.lastCompactT = t;

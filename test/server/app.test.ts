@@ -101,15 +101,15 @@ test('every bad parameter is a 400 that quotes the value and says what was expec
     ['/api/machine/history?points=5001', 'bad-parameter', '5001'],
     ['/api/machine/history?to=NaN', 'bad-parameter', 'NaN'],
     ['/api/cgroups/history', 'bad-parameter'],
+    ['/api/cgroups/history?path=/no/such/cgroup', 'bad-parameter', '/no/such/cgroup'],
   ];
   for (const [path, code, quoted] of bad) await expectError(path, 400, code, quoted);
 });
 
-test('unknown processes, cgroups and routes are 404s; anything but GET is a 405', async () => {
+test('unknown processes and routes are 404s; anything but GET is a 405', async () => {
   // PID_MAX is 4194304; a PID this high is not in use on a test machine.
   await expectError('/api/processes/4194301', 404, 'no-such-process');
   await expectError('/api/processes/4194301/history', 404, 'no-such-process');
-  await expectError('/api/cgroups/history?path=/no/such/cgroup', 404, 'no-such-cgroup');
   await expectError('/api/nothing-here', 404, 'not-found');
   const res = await get('/api/machine', { method: 'POST', body: 'x' });
   assert.equal(res.status, 405);
