@@ -51,6 +51,18 @@ program
   );
 
 program
+  .command('watch')
+  .description('memory over time: a leak verdict with its evidence, and the time left until the limit')
+  .argument('<pid|name>', 'a process id, or a name (every matching process is watched, and their sum)')
+  .option('--interval <duration>', 'time between samples', '1s')
+  .option('--duration <duration>', 'stop after this long (e.g. 60s, 5m)')
+  .option('--count <n>', 'stop after N samples')
+  .option('--json', 'print NDJSON: one line per sample, verdict changes and a final line')
+  .action(async (target, opts, cmd) =>
+    (await import('./commands/watch.js')).runWatch(target, opts, cmd.optsWithGlobals()),
+  );
+
+program
   .command('oom')
   .description('who the OOM killer will take, in which order, how close each cgroup is, and past kills')
   .option('--cgroup <path>', 'only this memory cgroup (as /proc/PID/cgroup shows it) and its processes')
