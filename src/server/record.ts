@@ -1,29 +1,32 @@
 // What one tick writes to the history: the machine, every user process and, on the ticks that
 // read them, the memory cgroups. Pure: built from the sampler's state.
+
+import { ussBytes } from '../procfs/smaps_rollup.js';
 import type { Tick } from '../store/history.js';
 import type { CgroupSampleRow, ProcSampleRow } from './history.js';
-import { type SamplerState, swapOf, toRow } from './state.js';
+import { type SamplerState, swapOf } from './state.js';
 
-export function tickRows(state: SamplerState, t: number, withCgroups: boolean): Tick {
+export function tickRows(state: SamplerState, withCgroups: boolean): Tick {
   const processes: ProcSampleRow[] = [];
   for (const x of state.processes.values()) {
     // Kernel threads have no user memory: a row of nulls per second each would be waste.
     if (x.sample.kernelThread) continue;
-    const r = toRow(x, t);
+    // Not toRow(): this runs for every process on every tick, and needs no sparkline or verdict.
+    const s = x.sample;
     processes.push({
       pid: x.pid,
       startTicks: x.startTicks,
-      name: r.name,
-      vszBytes: r.vszBytes,
-      rssBytes: r.rssBytes,
-      pssBytes: r.pssBytes,
-      ussBytes: r.ussBytes,
+      name: s.name,
+      vszBytes: s.vszBytes,
+      rssBytes: s.rssBytes,
+      pssBytes: x.rollup ? x.rollup.pssBytes : null,
+      ussBytes: x.rollup ? ussBytes(x.rollup) : null,
       swapBytes: swapOf(x),
-      anonBytes: r.anonBytes,
-      fileBytes: r.fileBytes,
-      shmemBytes: r.shmemBytes,
-      minorFaults: x.sample.minorFaults,
-      majorFaults: x.sample.majorFaults,
+      anonBytes: s.rssAnonBytes,
+      fileBytes: s.rssFileBytes,
+      shmemBytes: s.rssShmemBytes,
+      minorFaults: s.minorFaults,
+      majorFaults: s.majorFaults,
     });
   }
   // Cgroups are written when read (every few ticks), not repeated in between.

@@ -317,7 +317,7 @@ export class ServerSampler {
   private write(t: number, cgroupTick: boolean): void {
     const h = this.history;
     if (!h || !this.state.machine) return;
-    h.writeTick(t, tickRows(this.state, t, cgroupTick));
+    h.writeTick(t, tickRows(this.state, cgroupTick));
     if (t - this.lastCompactT >= this.opts.compactEverySec) {
       h.compact(t);
       this.lastCompactT = t;
