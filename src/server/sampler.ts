@@ -203,7 +203,8 @@ export class ServerSampler {
   private track(sample: ProcessSample, t: number): Tracked {
     const pid = sample.pid;
     const cmdline = sample.kernelThread ? null : orNull(() => readCmdline(this.fs, pid));
-    const capacity = Math.ceil(this.opts.seriesSec / this.opts.intervalSec) + 1;
+    // An hour at 1 s; at shorter intervals the same number of points, so memory stays bounded.
+    const capacity = Math.min(3601, Math.ceil(this.opts.seriesSec / this.opts.intervalSec) + 1);
     return {
       pid,
       startTicks: sample.startTimeTicks,
