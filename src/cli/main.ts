@@ -57,6 +57,10 @@ program
   .option('--interval <duration>', 'time between samples', '1s')
   .option('--duration <duration>', 'stop after this long (e.g. 60s, 5m)')
   .option('--count <n>', 'stop after N samples')
+  .option(
+    '--diff-every <duration>',
+    'every so often (e.g. 5m), take a full snapshot and say what grew since the last',
+  )
   .option('--json', 'print NDJSON: one line per sample, verdict changes and a final line')
   .action(async (target, opts, cmd) =>
     (await import('./commands/watch.js')).runWatch(target, opts, cmd.optsWithGlobals()),

@@ -1,12 +1,16 @@
 // The state of `memlens watch`: samplers for each process, their series, the leak verdicts, and
 // the events the CLI prints (as NDJSON or text). No clock and no timers here: the caller passes
 // the time of each tick, so tests can drive it and the server can reuse it.
+
+import { diffSnapshots, type SnapshotDiff } from '../analysis/diff.js';
 import { formatBytes, formatDuration } from '../analysis/format.js';
 import { analyzeSeries, type SeriesPoint, type Verdict, withTimeToLimit } from '../analysis/leak.js';
 import { exitCause, type Headroom, HeadroomReader } from '../collect/headroom.js';
+import { readProcess } from '../collect/process.js';
 import { ProcessSampler, type WatchSample } from '../collect/sampler.js';
 import { isNoProcess } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
+import { buildSnapshot, type Snapshot } from './snapshot.js';
 
 export interface SampleEvent extends Omit<WatchSample, 'rssAnonBytes' | 'rssFileBytes' | 'rssShmemBytes'> {
   anonBytes: number | null;
@@ -44,7 +48,15 @@ export interface EndEvent {
   summary: string;
 }
 
-export type WatchEvent = SampleEvent | AggregateEvent | EndEvent;
+/** What grew since the previous snapshot (watch --diff-every). */
+export interface DiffEvent {
+  t: number;
+  pid: number;
+  event: 'diff';
+  diff: SnapshotDiff;
+}
+
+export type WatchEvent = SampleEvent | AggregateEvent | EndEvent | DiffEvent;
 
 interface Tracked {
   sampler: ProcessSampler;
@@ -55,6 +67,7 @@ interface Tracked {
   last: SampleEvent | null;
   verdict: Verdict | null;
   ended: boolean;
+  snapshot: Snapshot | null;
 }
 
 function sum(values: (number | null)[]): number | null {
@@ -93,6 +106,7 @@ export class Watch {
         last: null,
         verdict: null,
         ended: false,
+        snapshot: null,
       });
     }
   }
@@ -165,6 +179,34 @@ export class Watch {
         this.aggregate.verdict = verdict;
         out.push(agg);
       }
+    }
+    return out;
+  }
+
+  /**
+   * Takes a full snapshot of each live process (an smaps walk: this is the expensive tier, run
+   * every few minutes) and returns what grew since the previous one. The first call only records.
+   */
+  diffTick(t: number, pageSize: number): DiffEvent[] {
+    const out: DiffEvent[] = [];
+    for (const x of this.tracked) {
+      if (x.ended) continue;
+      let snap: Snapshot;
+      try {
+        snap = buildSnapshot(
+          readProcess(this.fs, x.sampler.pid, { smaps: true, oom: true }),
+          null,
+          pageSize,
+          new Date(t * 1000),
+        );
+      } catch (err) {
+        // Gone (the next tick reports it) or smaps unreadable: nothing to compare.
+        if (isNoProcess(err) || (err instanceof Error && /needs the regions/.test(err.message))) continue;
+        throw err;
+      }
+      if (x.snapshot)
+        out.push({ t, pid: x.sampler.pid, event: 'diff', diff: diffSnapshots(x.snapshot, snap) });
+      x.snapshot = snap;
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { RuntimeError } from '../errors.js';
 import { parseCount } from '../options.js';
+import { compactBytes } from '../render/units.js';
 import { liveView, sampleLine, verdictLine } from '../render/watch-view.js';
 import { resolveTarget } from '../resolve.js';
 
@@ -14,6 +15,7 @@ interface WatchCliOptions {
   interval?: string;
   duration?: string;
   count?: string;
+  diffEvery?: string;
   json?: boolean;
 }
 
@@ -21,6 +23,7 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
   const interval = parseDuration(opts.interval ?? '1s', '--interval') as number;
   const duration = parseDuration(opts.duration, '--duration');
   const count = parseCount(opts.count, '--count');
+  const diffEvery = parseDuration(opts.diffEvery, '--diff-every');
   const ctx = createContext(globals);
   // A name may match all the workers of a server: watch each, and their sum.
   const pids = resolveTarget(ctx.fs, target, true);
@@ -34,6 +37,7 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
   }
   const live = !opts.json && process.stdout.isTTY === true;
   const pss = new Map<number, number[]>();
+  const lastDiffText = new Map<number, string>();
   const write = (events: WatchEvent[]) => {
     for (const e of events) {
       if ('pid' in e && e.pid !== null && !('event' in e)) {
@@ -41,6 +45,7 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
         if (e.pssBytes !== null) list.push(e.pssBytes);
         pss.set(e.pid, list);
       }
+      if ('event' in e && e.event === 'diff') lastDiffText.set(e.pid, textOf(e));
       if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
       else if (!live) process.stdout.write(`${textOf(e)}\n`);
     }
@@ -48,13 +53,18 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
       const views = watch
         .current()
         .filter((c) => c.sample)
-        .map((c) => liveView(c.sample as SampleEvent, c.series, pss.get(c.pid) ?? [], c.verdict));
+        .map((c) => {
+          const view = liveView(c.sample as SampleEvent, c.series, pss.get(c.pid) ?? [], c.verdict);
+          const diff = lastDiffText.get(c.pid);
+          return diff ? `${view}\n${diff}` : view;
+        });
       logUpdate(views.join('\n\n'));
     }
   };
 
   const started = Date.now();
   let ticks = 0;
+  let lastDiff = 0;
   let stopping: 'interrupted' | null = null;
   const onSignal = () => {
     stopping = 'interrupted';
@@ -63,7 +73,12 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
   process.once('SIGTERM', onSignal);
   try {
     for (;;) {
-      write(watch.tick(Date.now() / 1000));
+      const now = Date.now() / 1000;
+      write(watch.tick(now));
+      if (diffEvery !== null && (ticks === 0 || now - lastDiff >= diffEvery)) {
+        write(watch.diffTick(now, ctx.pageSize));
+        lastDiff = now;
+      }
       ticks++;
       if (watch.live === 0) break;
       const reason =
@@ -92,9 +107,12 @@ async function sleepUntil(when: number, stop: () => boolean): Promise<void> {
 }
 
 function textOf(e: WatchEvent): string {
-  if ('event' in e) return (e as EndEvent).summary + `\n${verdictLine((e as EndEvent).verdict)}`;
+  if ('event' in e && e.event === 'diff') {
+    return `pid ${e.pid}: ${e.diff.summary}`;
+  }
+  if ('event' in e) return `${(e as EndEvent).summary}\n${verdictLine((e as EndEvent).verdict)}`;
   if ('aggregate' in e) {
-    const line = `all ${e.pids.length} processes: rss ${e.rssBytes} bytes`;
+    const line = `all ${e.pids.length} processes: rss ${compactBytes(e.rssBytes)} pss ${compactBytes(e.pssBytes)}`;
     return e.verdict ? `${line}\n  ${verdictLine(e.verdict)}` : line;
   }
   const line = sampleLine(e);
