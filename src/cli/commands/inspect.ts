@@ -8,6 +8,7 @@ import { buildInspectReport, type InspectReport } from '../../reports/inspect.js
 import type { MapsRegion } from '../../reports/maps.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError } from '../errors.js';
+import { findingLines } from '../render/findings.js';
 import { type Column, renderTable } from '../render/table.js';
 import { compactBytes, orDash } from '../render/units.js';
 import { resolveTarget } from '../resolve.js';
@@ -114,14 +115,6 @@ function renderInspect(r: InspectReport): string {
   out.push(`  threads: ${orDash(r.threads)}`);
   out.push(`  page faults since start: ${r.faults.minor} minor, ${r.faults.major} major`);
   out.push(`  oom_score: ${orDash(r.oomScore)} (oom_score_adj ${orDash(r.oomScoreAdj)})`);
-  if (r.findings.length > 0) {
-    out.push('');
-    out.push('Findings');
-    for (const f of r.findings) {
-      out.push(`  [${f.severity}] ${f.summary}`);
-      out.push(`      ${f.detail}`);
-      if (f.advice) out.push(`      What to do: ${f.advice}`);
-    }
-  }
+  out.push(...findingLines(r.findings));
   return `${out.join('\n')}\n`;
 }

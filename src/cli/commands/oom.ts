@@ -10,6 +10,7 @@ import {
 } from '../../reports/oom.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { parseCount } from '../options.js';
+import { findingLines } from '../render/findings.js';
 import { type Column, renderTable } from '../render/table.js';
 import { compactBytes, orDash } from '../render/units.js';
 
@@ -158,14 +159,6 @@ function renderOom(r: OomReport, top: number): string {
       ),
     );
 
-  if (r.findings.length > 0) {
-    out.push('');
-    out.push('Findings');
-    for (const f of r.findings) {
-      out.push(`  [${f.severity}] ${f.summary}`);
-      out.push(`      ${f.detail}`);
-      if (f.advice) out.push(`      What to do: ${f.advice}`);
-    }
-  }
+  out.push(...findingLines(r.findings));
   return `${out.join('\n')}\n`;
 }
