@@ -9,7 +9,7 @@
 
 import { ProcParseError } from './errors.js';
 import type { ProcFs } from './fs.js';
-import { isBlank, kibAt, sizeValue, startsWithAt } from './kv.js';
+import { isBlank, kibAt, sizeValue } from './kv.js';
 import { parseSafeUint } from './numbers.js';
 
 export interface Status {
@@ -107,9 +107,10 @@ function locate(text: string, path: string): Int32Array {
       if (
         cached !== undefined &&
         text.charCodeAt(pos + cached.length) === 58 &&
-        startsWithAt(text, pos, cached)
+        text.startsWith(cached, pos)
       ) {
         // The first colon of the line follows the cached key, which has no colon or edge blanks.
+        // (The builtin compare: a CLI run parses ~300 status files, mostly before V8 optimizes.)
         slot = lineSlots[line] as number;
         colon = pos + cached.length;
       } else {
