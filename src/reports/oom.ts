@@ -11,6 +11,7 @@ import {
 } from '../analysis/oom.js';
 import { explainOom } from '../analysis/oom-findings.js';
 import type { OomCollection, OomProcess } from '../collect/oom.js';
+import { publishedHeapLimits } from '../collect/runtime-channel.js';
 import type { OomKill } from '../procfs/oom_kills.js';
 import type { Pressure } from '../procfs/pressure.js';
 
@@ -96,7 +97,16 @@ function isWithin(path: string | null, cgroup: string): boolean {
   return cgroup === '/' || path === cgroup || path.startsWith(`${cgroup}/`);
 }
 
-export function buildOomReport(c: OomCollection, pageSize: number): OomReport {
+/**
+ * `heapLimits` are the V8 heap limits Node processes publish through memlens/runtime's channel
+ * (by PID); by default they are read here, so every caller gets them. Without one, the limit is
+ * taken from --max-old-space-size on a node command line.
+ */
+export function buildOomReport(
+  c: OomCollection,
+  pageSize: number,
+  heapLimits: ReadonlyMap<number, number> = publishedHeapLimits(c.processes),
+): OomReport {
   const m = c.meminfo;
   const totalPages = globalTotalPages(m.memTotalBytes, m.swapTotalBytes, pageSize);
   const candidates = c.processes.map(candidate);
@@ -177,7 +187,8 @@ export function buildOomReport(c: OomCollection, pageSize: number): OomReport {
           cgroup: p.cgroup,
           oomScoreAdj: p.oomScoreAdj,
           heapLimitBytes:
-            p.cmdline && /node/.test(p.cmdline[0] ?? p.name) ? nodeHeapLimitFromArgs(p.cmdline) : null,
+            heapLimits.get(p.pid) ??
+            (p.cmdline && /node/.test(p.cmdline[0] ?? p.name) ? nodeHeapLimitFromArgs(p.cmdline) : null),
           cgroupLimitBytes: cg?.limitBytes ?? Number.POSITIVE_INFINITY,
         };
       }),

@@ -1,0 +1,160 @@
+// enableRuntimeChannel(): publishes this process's memoryStats for `memlens inspect <pid>` and
+// `memlens oom`, run from any shell on the machine by the same user or root. The writer side of
+// the mechanism described in collect/runtime-channel.ts: one file written at start, rewritten
+// only when a reader drops a request file next to it, removed at exit. While nobody asks, it
+// costs one idle inotify watch: no timer, no writes.
+import {
+  closeSync,
+  constants,
+  type FSWatcher,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  watch,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import {
+  CHANNEL_FORMAT,
+  type ChannelDocument,
+  channelDir,
+  channelFile,
+  REQUEST_PATTERN,
+  untrusted,
+} from '../collect/runtime-channel.js';
+import { createProcFs } from '../procfs/fs.js';
+import { readStat } from '../procfs/stat.js';
+import { memoryStats } from './stats.js';
+
+export interface RuntimeChannelOptions {
+  /** The folder (default: $XDG_RUNTIME_DIR/memlens, else /tmp/memlens-<uid>). */
+  dir?: string;
+  /** Publish PSS/USS too (smaps_rollup on every request). */
+  detail?: boolean;
+}
+
+export interface RuntimeChannel {
+  /** The file readers read. */
+  readonly path: string;
+  /** Writes the latest figures now (they are also written whenever a reader asks). */
+  publish(): void;
+  /** Stops answering and removes the file (done at exit too). */
+  close(): void;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but someone else's (a reused PID).
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const removeQuietly = (path: string) => {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+};
+
+/** Files of processes that died without removing theirs (SIGKILL, a crash). */
+function sweep(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const m = /^(\d+)\.(?:json|request-[0-9a-f]+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) removeQuietly(join(dir, name));
+  }
+}
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): RuntimeChannel {
+  const uid = process.getuid?.() ?? 0;
+  const dir = options.dir ?? channelDir(uid, process.env.XDG_RUNTIME_DIR);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // A folder someone else made (in /tmp, say) must not receive our figures nor be trusted.
+  const why = untrusted(dir, uid, 'dir');
+  if (why) throw new Error(`Cannot publish the memlens runtime channel: ${why}; expected a private folder`);
+  sweep(dir);
+  const path = channelFile(dir, process.pid);
+  let startTimeTicks: number | null = null;
+  try {
+    startTimeTicks = readStat(createProcFs('/'), process.pid).startTimeTicks;
+  } catch {
+    // No /proc: readers cannot check it either.
+  }
+
+  const write = (answers: string | null) => {
+    const doc: ChannelDocument = {
+      memlensRuntimeChannel: CHANNEL_FORMAT,
+      pid: process.pid,
+      startTimeTicks,
+      uid,
+      writtenAtMs: Date.now(),
+      answers,
+      stats: memoryStats({ detail: options.detail === true }),
+    };
+    // Write aside, then rename: a reader never sees half a file.
+    const tmp = `${path}.tmp`;
+    const fd = openSync(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      writeSync(fd, JSON.stringify(doc));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  };
+
+  const answer = (name: string) => {
+    const m = REQUEST_PATTERN.exec(name);
+    if (!m || Number(m[1]) !== process.pid) return;
+    const request = join(dir, name);
+    try {
+      // The watch also reports the request's removal: only a request still there is answered.
+      unlinkSync(request);
+    } catch {
+      return;
+    }
+    write(m[2] as string);
+  };
+
+  write(null);
+  let watcher: FSWatcher | null = watch(dir, { persistent: false }, (_event, name) => {
+    if (name) answer(name.toString());
+  });
+  // Requests made before the watch began.
+  for (const name of readdirSync(dir)) answer(name);
+
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    watcher?.close();
+    watcher = null;
+    removeQuietly(path);
+    process.removeListener('exit', close);
+    for (const sig of EXIT_SIGNALS) process.removeListener(sig, onSignal);
+  };
+  // On a signal with no other listener, Node would have died without 'exit': clean up, then die
+  // of the same signal as if we had not listened. With the app's own listener, it decides.
+  function onSignal(sig: NodeJS.Signals) {
+    const others = process.listenerCount(sig) > 1;
+    close();
+    if (!others) process.kill(process.pid, sig);
+  }
+  process.on('exit', close);
+  for (const sig of EXIT_SIGNALS) process.on(sig, onSignal);
+  return { path, publish: () => write(null), close };
+}

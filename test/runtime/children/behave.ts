@@ -1,0 +1,89 @@
+// A Node child with known memory behaviour, watched by memlens/runtime from inside. Started by
+// the tests as `node --import tsx behave.ts <mode> [args]`; prints one JSON line per event and
+// a summary when its stdin closes (so it never outlives the test). Modes:
+//   leak      retains ~1 MiB/s of small arrays (1 KiB each)
+//   garbage   allocates ~50 MiB/s that dies young or soon after (a ring of recent objects)
+//   steady    ~1 MiB/s of garbage, nothing retained
+//   buffers   retains 1 MiB/s of Buffers (256 KiB each): external grows, the heap stays flat
+import { performance } from 'node:perf_hooks';
+import { watchHeap } from '../../../src/runtime/index.js';
+
+const mode = process.argv[2] ?? 'steady';
+const print = (o: object) =>
+  process.stdout.write(`${JSON.stringify({ tSec: performance.now() / 1000, ...o })}\n`);
+
+const verdicts = { heap: new Map<string, number>(), external: new Map<string, number>() };
+const events: object[] = [];
+const watcher = watchHeap({
+  onLeak: (r) => {
+    const e = {
+      event: 'leak',
+      kind: r.kind,
+      growthBytesPerMin: r.growthBytesPerMin,
+      timeToLimitSec: r.timeToLimitSec,
+      limitSource: r.limitSource,
+      majorGcs: r.majorGcs,
+      evidence: r.evidence,
+    };
+    events.push(e);
+    print(e);
+  },
+  onRecover: (r) => print({ event: 'recover', kind: r.kind, evidence: r.evidence }),
+  onVerdict: (what, v) => verdicts[what].set(v.kind, (verdicts[what].get(v.kind) ?? 0) + 1),
+});
+const startedSec = performance.now() / 1000;
+
+const retained: unknown[] = [];
+const ring: unknown[] = new Array(2000);
+let r = 0;
+let sink: unknown = null;
+const TICK_MS = 10;
+const MiB = 1024 * 1024;
+/** A 125-element array of small integers: 1000 bytes of elements, 16 of header, 32 of JSArray. */
+const ARRAY_BYTES = 1048;
+
+function tick(): void {
+  if (mode === 'leak') {
+    // Paced by the clock, not by the timer, so a loaded machine still leaks 1 MiB/s.
+    const due = Math.floor(((performance.now() / 1000 - startedSec) * MiB) / ARRAY_BYTES);
+    while (retained.length < due) retained.push(new Array(125).fill(retained.length));
+  } else if (mode === 'garbage') {
+    // 50 MiB/s: 500 arrays of ~1 KiB per 10 ms, one in five kept for a while in the ring.
+    for (let i = 0; i < 500; i++) {
+      const a = new Array(125).fill(i);
+      if (i % 5 === 0) ring[r++ % ring.length] = a;
+      else sink = a;
+    }
+  } else if (mode === 'steady') {
+    for (let i = 0; i < 10; i++) sink = new Array(125).fill(i);
+  } else if (mode === 'buffers') {
+    if (Math.floor(performance.now() / TICK_MS) % 25 === 0) retained.push(Buffer.alloc(256 * 1024, 1));
+  }
+}
+const timer = setInterval(tick, TICK_MS);
+print({ ready: true, pid: process.pid, mode, startedSec });
+
+const finish = () => {
+  clearInterval(timer);
+  const s = watcher.state();
+  print({
+    summary: true,
+    mode,
+    ranSec: performance.now() / 1000 - startedSec,
+    majorGcs: s.majorGcs,
+    leaking: s.leaking,
+    heapVerdicts: Object.fromEntries(verdicts.heap),
+    externalVerdicts: Object.fromEntries(verdicts.external),
+    lastHeap: s.heap?.summary ?? null,
+    lastExternal: s.external?.summary ?? null,
+    selfTimeMs: s.selfTimeMs,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    leaks: events.length,
+    retained: retained.length,
+    sinkType: typeof sink,
+  });
+  process.exit(0);
+};
+process.stdin.on('end', finish);
+process.stdin.resume();
+process.on('SIGTERM', finish);
