@@ -96,6 +96,18 @@ program
   );
 
 program
+  .command('demo')
+  .description('the lessons of virtual memory as live experiments on this kernel (no name: list them)')
+  .argument('[name]', 'the demo to run (none: list them)')
+  .option('--size <size>', "scale the demo, e.g. 16M, 500M, 1G (each demo's default is in the list)")
+  .option('--pause', 'wait for Enter after each step, to inspect the helper from another terminal')
+  .option('--thp', 'reserve: ask for transparent huge pages (MADV_HUGEPAGE)')
+  .option('--json', 'print the steps and numbers as JSON')
+  .action(async (name, opts, cmd) =>
+    (await import('./commands/demo.js')).runDemoCommand(name, opts, cmd.optsWithGlobals()),
+  );
+
+program
   .command('serve')
   .description('the always-on view: sampling, history, dashboard, JSON API and Prometheus /metrics')
   .option('--port <port>', 'TCP port (0: any free port)', '9105')
