@@ -28,8 +28,8 @@ export interface PressureEvent {
 }
 
 export interface MemoryBudgetOptions {
-  /** A limit in bytes, instead of the one found; usage is then RSS. */
-  limit?: number;
+  /** A limit in bytes (or a function that says it now), instead of the one found; usage is then RSS. */
+  limit?: number | (() => number);
   /** Shares of the limit; default [0.8, 0.9, 0.95]. */
   thresholds?: number[];
   /** A threshold is left when usage falls this share below it; default 0.05. */
@@ -87,7 +87,8 @@ export class MemoryBudget extends EventEmitter {
     const timeMs = Date.now();
     const m = process.memoryUsage();
     if (this.options.limit !== undefined) {
-      const limitBytes = this.options.limit;
+      const limit = this.options.limit;
+      const limitBytes = typeof limit === 'function' ? limit() : limit;
       return {
         ratio: m.rss / limitBytes,
         usageBytes: m.rss,
