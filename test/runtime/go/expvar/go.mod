@@ -1,0 +1,3 @@
+module memlens.test/expvar
+
+go 1.19
