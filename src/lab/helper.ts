@@ -74,13 +74,13 @@ export class Helper {
     const proc = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     // A helper that is gone makes writes fail with EPIPE: its exit is reported instead.
     proc.stdin?.on('error', () => {});
+    let helper: Helper | null = null;
     let stderr = '';
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (chunk: string) => {
       stderr += chunk;
       if (helper) helper.stderr += chunk;
     });
-    let helper: Helper | null = null;
     const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
     return new Promise((resolve, reject) => {
       const early = (code: number | null, signal: NodeJS.Signals | null) =>

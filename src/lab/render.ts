@@ -30,8 +30,8 @@ export function renderHeader(demo: Demo, sizeBytes: number): string {
   return (
     `memlens demo ${demo.name}: ${demo.title}\n` +
     `${wrap(demo.intro, '  ')}\n` +
-    `  Size ${formatBytes(sizeBytes)} (--size changes it). EXPECTED is the change the kernel should ` +
-    'make\n  (or, after "=", the value it should reach), with the tolerance this demo allows.\n'
+    `  Size ${formatBytes(sizeBytes)} (change it with --size). EXPECTED is what the kernel should produce:\n` +
+    '  a change, or after "=" a value, with the tolerance the demo allows; ✓ when it did.\n'
   );
 }
 

@@ -1,10 +1,14 @@
 // Each demo run for real (memlens demo NAME --json --size small), its numbers checked against the
 // size asked for and the tolerances the demo states, every expectation met, and nothing left behind.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DemoReport } from '../../src/lab/types.js';
-import { runCli, runJson } from '../helpers/cli.js';
-import { checkReport, find, MiB, noCgroup, noCompiler } from './_lab.js';
+import { CLI, runCli, runJson } from '../helpers/cli.js';
+import { checkReport, find, leftoverFolders, MiB, noCgroup, noCompiler } from './_lab.js';
 
 const SIZE = 16 * MiB;
 const PAGE = 4096;
@@ -142,6 +146,25 @@ test('oom: the helper grows to its cgroup limit and is OOM-killed; the kill is i
   assert.equal(kill.pid, r.created.processes[0]?.pid);
   assert.equal(kill.constraint, 'CONSTRAINT_MEMCG');
   assert.equal(kill.oomMemcg, r.created.cgroups[0]);
+});
+
+test('without a C compiler the demo says what to install, exits 1, and leaves no folder behind', async () => {
+  const cache = mkdtempSync(join(tmpdir(), 'memlens-lab-nocc-'));
+  try {
+    const r = spawnSync(process.execPath, [CLI, 'demo', 'faults', '--size', '1M'], {
+      env: { ...process.env, CC: '/nonexistent/cc', XDG_CACHE_HOME: cache },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      'memlens: memlens demo faults needs a C compiler (/nonexistent/cc) to build its helper; ' +
+        'install gcc (e.g. apt install gcc) or set CC\n',
+    );
+    assert.deepEqual(leftoverFolders(r.pid), []);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 test('unknown demos, bad sizes and --root are usage errors; no name lists the demos', async () => {
