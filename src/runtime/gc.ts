@@ -120,3 +120,14 @@ export function onGc(listener: GcListener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
+
+/**
+ * Stops counting: disconnects the observer and drops every listener (watchHeap, metrics).
+ * For tests and benchmarks that compare a process with and without memlens.
+ */
+export function stopGcAccounting(): void {
+  observer?.disconnect();
+  observer = null;
+  counters = null;
+  listeners.clear();
+}

@@ -17,6 +17,7 @@ export {
   gcCounters,
   onGc,
   startGcAccounting,
+  stopGcAccounting,
 } from './gc.js';
 export { type MemoryStatsHandlerOptions, memoryStatsHandler } from './handler.js';
 export { GC_BUCKETS, type MemoryMetrics, metricNames, registerMemoryMetrics } from './metrics.js';
