@@ -14,7 +14,14 @@ const WIDTH = 100;
 export function wrap(text: string, indent: string, width = WIDTH): string {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  // A size and its unit stay on one line ("64 MiB").
+  const words: string[] = [];
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (/^[KMGTP]?i?B\b/.test(w) && /\d$/.test(words[words.length - 1] ?? ''))
+      words[words.length - 1] += ` ${w}`;
+    else words.push(w);
+  }
+  for (const word of words) {
     if (line && indent.length + line.length + 1 + word.length > width) {
       lines.push(indent + line);
       line = word;

@@ -12,7 +12,7 @@ import {
   reading,
   within,
 } from '../../src/lab/expect.js';
-import { renderStep } from '../../src/lab/render.js';
+import { renderStep, wrap } from '../../src/lab/render.js';
 
 const MiB = 1024 * 1024;
 
@@ -111,4 +111,11 @@ test('a step renders as aligned columns with ✓ and ✗, then its explanation a
       '',
     ].join('\n'),
   );
+});
+
+test('explanations wrap at 100 columns and never split a size from its unit', () => {
+  // "64" alone would still fit on the first line (99 columns); "64 MiB." would not.
+  const long = 'x'.repeat(88);
+  assert.deepEqual(wrap(`${long} use 64 MiB.`, '    ').split('\n'), [`    ${long} use`, '    64 MiB.']);
+  for (const line of wrap('a '.repeat(200), '  ').split('\n')) assert.ok(line.length <= 100);
 });
