@@ -58,6 +58,82 @@ export interface BenchResults {
   machine: Machine;
   sections: Section[];
   profiles: ProfileSummary[];
+  /** The cost of `memlens watch` over time (bench/watch.bench.ts); absent when it did not run. */
+  watch?: WatchCostSection;
+}
+
+/** Per-second CPU % of one core, over the seconds of a run. */
+export interface WatchCpu {
+  n: number;
+  medianPercent: number;
+  p90Percent: number;
+  maxPercent: number;
+}
+
+/** One long-running process measured from outside, through /proc, every second. */
+export interface WatchContender {
+  id: string;
+  label: string;
+  pid: number;
+  /** How it ended ("exit code 0"). */
+  exit: string;
+  note: string | null;
+  /** Seconds from its spawn to the last reading. */
+  observedSec: number;
+  /** From utime+stime of /proc/PID/stat (clock ticks). */
+  cpu: WatchCpu | null;
+  /** From the threads' schedstat run times (ns). */
+  cpuPrecise: WatchCpu | null;
+  /** CPU seconds over the run (stat; schedstat, live threads only). */
+  totalCpuSec: number | null;
+  totalRunSec: number | null;
+  /** totalCpuSec over observedSec, in % of one core. */
+  averagePercent: number | null;
+  /** CPU seconds (stat) by the end of its first second: Node's start, loading, the first tick. */
+  firstSecondCpuSec: number | null;
+  /** CPU seconds it reported itself when ready, before its first tick (the peer); else null. */
+  readyCpuSec: number | null;
+  /** Average CPU % after its first second (stat; schedstat). */
+  steadyPercent: number | null;
+  steadyPrecisePercent: number | null;
+  rssMedianBytes: number | null;
+  rssMaxBytes: number | null;
+  /** VmHWM at the last reading: the peak RSS, between readings too. */
+  hwmBytes: number | null;
+  /** The raw readings kept, one a second: cumulative CPU seconds and RSS. */
+  perSecond: { t: number; cpuSec: number; runSec: number | null; rssBytes: number | null }[];
+}
+
+export interface WatchTarget {
+  what: string;
+  value: number | null;
+  /** Met when value < limit. */
+  limit: number;
+  unit: '%' | 'bytes';
+  met: boolean | null;
+}
+
+export interface WatchRun {
+  index: number;
+  /** VmRSS of the watched process before and after the run. */
+  targetRssBytes: { before: number | null; after: number | null };
+  /** memlens watch first, then the peer. */
+  contenders: WatchContender[];
+  /** memlens / peer. */
+  ratios: { what: string; ratio: number | null }[];
+  targets: WatchTarget[];
+}
+
+export interface WatchCostSection {
+  title: string;
+  durationSec: number;
+  targetPid: number;
+  /** What memlens's ticks read, which the peer reads too. */
+  files: { everyTick: string[]; rollup: string[]; statReads: number };
+  runs: WatchRun[];
+  /** One tick's parts, timed inside the bench process (ms). */
+  phases: Phase[];
+  notes: string[];
 }
 
 export function compare(
@@ -165,6 +241,7 @@ export function renderText(res: BenchResults): string {
     );
     for (const n of s.notes) out.push(`note: ${n}`);
   }
+  if (res.watch) out.push('', watchText(res.watch));
   for (const p of res.profiles) {
     out.push('', `== where the time goes: ${p.command} (cpu profile, ${ms(p.totalMs)} ms sampled) ==`);
     out.push(
@@ -254,6 +331,7 @@ export function renderMarkdown(res: BenchResults): string {
     }
     if (s.notes.length > 0) out.push('', ...s.notes.map((n) => `- ${n}`));
   }
+  if (res.watch) out.push('', watchMarkdown(res.watch));
   for (const p of res.profiles) {
     out.push(
       '',
@@ -285,6 +363,152 @@ export function writeResults(dir: string, res: BenchResults): string[] {
   const json = join(dir, `${res.date.slice(0, 10)}-ps-maps.json`);
   const md = join(dir, 'latest.md');
   writeFileSync(json, `${JSON.stringify(res, null, 2)}\n`);
+  writeFileSync(md, renderMarkdown(res));
+  return [json, md];
+}
+
+// The cost of `memlens watch` (bench/watch.bench.ts): long-running processes measured every second.
+
+function pct(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '-';
+  return x < 10 ? x.toFixed(2) : x.toFixed(1);
+}
+
+function mib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? '-' : (bytes / 2 ** 20).toFixed(1);
+}
+
+function sec(x: number | null | undefined): string {
+  return x === null || x === undefined ? '-' : x.toFixed(3);
+}
+
+function watchRows(run: WatchRun): string[][] {
+  return [
+    [
+      'contender',
+      'CPU% median',
+      'p90',
+      'max',
+      'CPU% median (ns)',
+      'p90 (ns)',
+      'max (ns)',
+      'CPU s total',
+      'CPU s 1st s',
+      'CPU s at ready',
+      'CPU% after 1st s',
+      '(ns)',
+      'RSS MiB median',
+      'max',
+      'VmHWM',
+      'ended',
+    ],
+    ...run.contenders.map((c) => [
+      c.id,
+      pct(c.cpu?.medianPercent),
+      pct(c.cpu?.p90Percent),
+      pct(c.cpu?.maxPercent),
+      pct(c.cpuPrecise?.medianPercent),
+      pct(c.cpuPrecise?.p90Percent),
+      pct(c.cpuPrecise?.maxPercent),
+      sec(c.totalCpuSec),
+      sec(c.firstSecondCpuSec),
+      sec(c.readyCpuSec),
+      pct(c.steadyPercent),
+      pct(c.steadyPrecisePercent),
+      mib(c.rssMedianBytes),
+      mib(c.rssMaxBytes),
+      mib(c.hwmBytes),
+      `${c.exit} after ${c.observedSec.toFixed(1)} s${c.note ? `; ${c.note}` : ''}`,
+    ]),
+  ];
+}
+
+function targetText(t: WatchTarget | undefined): string {
+  return t?.unit === '%' ? `${pct(t?.value)}%` : `${mib(t?.value)} MiB`;
+}
+
+function targetRows(run: WatchRun): string[][] {
+  return [
+    ['target', 'measured', 'verdict'],
+    ...run.targets.map((t) => {
+      const limit = t.unit === '%' ? `< ${t.limit}% of one core` : `< ${mib(t.limit)} MiB`;
+      const verdict = t.met === null ? `not measured (${limit})` : `${t.met ? 'MET' : 'MISSED'} (${limit})`;
+      return [t.what, targetText(t), verdict];
+    }),
+  ];
+}
+
+function phaseRows(phases: Phase[]): string[][] {
+  return [
+    ['phase', 'median ms', 'p90 ms', 'n', 'note'],
+    ...phases.map((p) => [
+      p.name,
+      ms(p.stats?.medianMs),
+      ms(p.stats?.p90Ms),
+      String(p.stats?.n ?? 0),
+      p.note ?? '',
+    ]),
+  ];
+}
+
+function ratioRows(run: WatchRun): string[][] {
+  return [['memlens watch / peer', 'ratio', ''], ...run.ratios.map((r) => [r.what, times(r.ratio), ''])];
+}
+
+/** Whether each target was met in every run. */
+function watchOverall(w: WatchCostSection): string[] {
+  const names = w.runs[0]?.targets.map((t) => t.what) ?? [];
+  return names.map((name) => {
+    const all = w.runs.map((r) => r.targets.find((t) => t.what === name));
+    const met = all.filter((t) => t?.met === true).length;
+    const verdict = met === all.length ? 'MET' : 'MISSED';
+    return `${name}: ${verdict} in ${met} of ${all.length} runs (${all.map(targetText).join(', ')})`;
+  });
+}
+
+function runHeading(w: WatchCostSection, run: WatchRun): string {
+  return (
+    `run ${run.index} of ${w.runs.length} (${w.durationSec} s; watched process RSS ` +
+    `${mib(run.targetRssBytes.before)} -> ${mib(run.targetRssBytes.after)} MiB)`
+  );
+}
+
+export function watchText(w: WatchCostSection): string {
+  const out: string[] = [`== ${w.title} ==`, '', '-- targets over all runs', ...watchOverall(w)];
+  for (const run of w.runs) {
+    out.push('', `-- ${runHeading(w, run)}`, columns(watchRows(run)));
+    out.push('', columns(targetRows(run)), '', columns(ratioRows(run)));
+  }
+  if (w.phases.length > 0) out.push('', '-- one tick, in-process', columns(phaseRows(w.phases)));
+  for (const c of w.runs[0]?.contenders ?? []) out.push(`contender ${c.id}: ${c.label}`);
+  for (const n of w.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+export function watchMarkdown(w: WatchCostSection): string {
+  const out: string[] = [`## ${w.title}`, '', '### Targets over all runs', ''];
+  out.push(...watchOverall(w).map((l) => `- ${l}`));
+  for (const run of w.runs) {
+    out.push('', `### ${runHeading(w, run)}`, '', mdTable(watchRows(run)));
+    out.push('', mdTable(targetRows(run)), '', mdTable(ratioRows(run).map((r) => r.slice(0, 2))));
+  }
+  if (w.phases.length > 0) out.push('', '### One tick, in-process', '', mdTable(phaseRows(w.phases)));
+  out.push('');
+  for (const c of w.runs[0]?.contenders ?? []) out.push(`- \`${c.id}\`: \`${c.label}\``);
+  out.push(...w.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
+
+/**
+ * Writes <dir>/<date>-<name>.json, and <dir>/latest.md when `latest` (a full run; a run of only
+ * some of the benches leaves latest.md as it is). Returns the paths written.
+ */
+export function writeResultsAs(dir: string, res: BenchResults, name: string, latest: boolean): string[] {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${res.date.slice(0, 10)}-${name}.json`);
+  writeFileSync(json, `${JSON.stringify(res, null, 2)}\n`);
+  if (!latest) return [json];
+  const md = join(dir, 'latest.md');
   writeFileSync(md, renderMarkdown(res));
   return [json, md];
 }
