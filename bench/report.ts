@@ -31,6 +31,31 @@ export interface Section {
   /** Parts of memlens's own work, timed one after another inside the bench process. */
   phases: Phase[];
   notes: string[];
+  /** Absolute figures, each against its target if it has one (memlens serve's cost). */
+  figures?: Figure[];
+  /** Raw samples behind the figures, for the JSON only. */
+  raw?: Record<string, unknown>;
+}
+
+/** One measured figure: its value in `unit`, as shown (`text`), and whether it met its target. */
+export interface Figure {
+  what: string;
+  value: number | null;
+  unit: string;
+  text: string;
+  /** null: measured and printed, no target. */
+  target: string | null;
+  met: boolean | null;
+}
+
+function figureVerdict(f: Figure): string {
+  if (f.target === null) return 'measured';
+  if (f.met === null) return `not measured (target: ${f.target})`;
+  return `${f.met ? 'MET' : 'MISSED'} (target: ${f.target})`;
+}
+
+function figureRows(figures: Figure[]): string[][] {
+  return [['figure', 'value', 'verdict'], ...figures.map((f) => [f.what, f.text, figureVerdict(f)])];
 }
 
 export interface Machine {
@@ -216,6 +241,7 @@ export function renderText(res: BenchResults): string {
   ];
   for (const s of res.sections) {
     out.push('', `== ${s.title} ==`);
+    if (s.figures?.length) out.push('', '-- figures and targets', columns(figureRows(s.figures)));
     for (const g of s.groups) out.push('', `-- ${g.title}`, columns(measuredRows(g.measured)));
     if (s.phases.length > 0) {
       out.push('', '-- phases of memlens (in-process, one after another)');
@@ -232,13 +258,15 @@ export function renderText(res: BenchResults): string {
         ]),
       );
     }
-    out.push('', '-- ratios of medians');
-    out.push(
-      columns([
-        ['comparison', 'ratio', 'verdict'],
-        ...s.comparisons.map((c) => [`${c.what}`, times(c.ratio), verdict(c)]),
-      ]),
-    );
+    if (s.comparisons.length > 0) {
+      out.push('', '-- ratios of medians');
+      out.push(
+        columns([
+          ['comparison', 'ratio', 'verdict'],
+          ...s.comparisons.map((c) => [`${c.what}`, times(c.ratio), verdict(c)]),
+        ]),
+      );
+    }
     for (const n of s.notes) out.push(`note: ${n}`);
   }
   if (res.watch) out.push('', watchText(res.watch));
@@ -306,13 +334,17 @@ export function renderMarkdown(res: BenchResults): string {
     ]),
   ];
   for (const s of res.sections) {
-    out.push('', `## ${s.title}`, '', '### Targets and ratios', '');
-    out.push(
-      mdTable([
-        ['comparison', 'ratio of medians', 'verdict'],
-        ...s.comparisons.map((c) => [c.what, times(c.ratio), verdict(c)]),
-      ]),
-    );
+    out.push('', `## ${s.title}`);
+    if (s.figures?.length) out.push('', '### Figures and targets', '', mdTable(figureRows(s.figures)));
+    if (s.comparisons.length > 0) {
+      out.push('', '### Targets and ratios', '');
+      out.push(
+        mdTable([
+          ['comparison', 'ratio of medians', 'verdict'],
+          ...s.comparisons.map((c) => [c.what, times(c.ratio), verdict(c)]),
+        ]),
+      );
+    }
     for (const g of s.groups) out.push('', `### ${g.title}`, '', mdTable(measuredRows(g.measured)));
     if (s.phases.length > 0) {
       out.push('', '### Phases of memlens (in-process, one after another)', '');

@@ -1,12 +1,12 @@
 // `npm run bench`: memlens ps and memlens maps against their peers, side by side on the same
-// processes, and memlens watch's cost over a minute. Starts a population of
+// processes, memlens serve's cost, and memlens watch's cost over a minute. Starts a population of
 // processes (and a 50,000-mapping child, and a 1 GiB one), measures, stops them all (also on error
 // or Ctrl-C), prints a report and writes bench/results/.
 //
 //   npm run bench                 the full run (several minutes)
 //   npm run bench -- --quick      fewer repetitions, shorter runs, to try the harness
 //   npm run bench -- --reps 30    repetitions of each spawned command (default 20)
-//   npm run bench -- --only watch only some benches, comma-separated: ps, maps, watch; writes
+//   npm run bench -- --only watch only some benches, comma-separated: ps, serve, maps, watch; writes
 //                                 <date>-<those>.json and leaves latest.md, which holds full runs
 //   npm run bench -- --watch-runs 3   runs of the memlens watch bench, to see the noise (default 2)
 import { execFileSync } from 'node:child_process';
@@ -26,12 +26,13 @@ import {
   type WatchCostSection,
   writeResultsAs,
 } from './report.js';
+import { benchServer } from './server.bench.js';
 import { interruption, yieldToEvents } from './timing.js';
 import { benchWatch } from './watch.bench.js';
 
 const MAPPINGS = 50_000;
 /** The benches, in the order they run; --only picks some. */
-const BENCHES = ['ps', 'maps', 'watch'] as const;
+const BENCHES = ['ps', 'serve', 'maps', 'watch'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function option(name: string): number | null {
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
   const processesBefore = processCount();
   const processesSeen = [processesBefore];
   const loadAvgStart = loadavg();
-  if (only.has('ps') || only.has('maps')) {
+  if (only.has('ps') || only.has('serve') || only.has('maps')) {
     log('starting the population (sleepers, node processes, layout children)');
     const population = await startPopulation({
       sleepers: quick ? 100 : 200,
@@ -122,6 +123,20 @@ async function main(): Promise<void> {
 
   const ps = only.has('ps') ? await benchPs({ cli, warmup, reps, inProcessReps, log }) : null;
   processesSeen.push(...(ps?.processesSeen ?? []));
+
+  // memlens serve on the same population (before manymaps: about 300 ordinary processes).
+  const server = !only.has('serve')
+    ? null
+    : await benchServer({
+        cli,
+        warmupSec: quick ? 5 : 15,
+        windowSec: quick ? 20 : 60,
+        scrapes: quick ? 66 : 200,
+        loads: 5,
+        profileSec: quick ? 0 : 30,
+        cleanups,
+        log,
+      });
 
   let maps: Section | null = null;
   let manyPid: number | null = null;
@@ -154,6 +169,7 @@ async function main(): Promise<void> {
     if (p) profiles.push(p);
   }
   for (const p of profiles) p.command = p.command.replace(cli, 'dist/cli/main.js');
+  if (server?.profile) profiles.push(server.profile);
 
   processesSeen.push(processCount());
   await cleanup();
@@ -191,7 +207,7 @@ async function main(): Promise<void> {
       loadAvgStart,
       loadAvgEnd: loadavg(),
     },
-    sections: [ps?.section, maps].filter((s): s is Section => s != null),
+    sections: [ps?.section, maps, server?.section].filter((s): s is Section => s != null),
     profiles,
     watch,
   };
