@@ -1,7 +1,8 @@
 // The cost of `memlens watch`: its CPU and its own RSS while it watches one process holding 1 GiB
 // at 1 Hz for a minute (NDJSON to /dev/null), next to a peer: a small Node loop that reads the same
-// files at the same rate and parses nothing. Both run at the same time (the peer half a second
-// later, so their reads do not coincide) and are sampled from outside, through /proc:
+// files at the same rate and parses nothing, and a Node process that only sleeps as memlens does
+// between ticks. They run at the same time (the others half a second after memlens, so the reads
+// do not coincide) and are sampled from outside, through /proc:
 //   - utime+stime of /proc/PID/stat, every second: CPU % of one core per second. These count in
 //     clock ticks (10 ms), so a per-second figure is a multiple of 1%;
 //   - the sum of /proc/PID/task/*/schedstat (run time in ns, every thread): the same, unrounded;
@@ -35,6 +36,7 @@ export interface WatchBenchOptions {
   track: (stop: () => Promise<void>) => void;
 }
 
+// Issue 3: under 1% of one core (median) and under 80 MB of RSS, read as MiB like memlens's sizes.
 const TARGETS = { medianCpuPercent: 1, rssBytes: 80 * 2 ** 20 };
 const POLL_MS = 100;
 
@@ -688,7 +690,8 @@ export async function benchWatch(
           `(and ${files.rollup.join(', ')} every ${DEFAULT_SAMPLER_OPTIONS.rollupEverySec} s), re-reads stat ` +
           `through the same fd and closes it: the files memlens's ticks read, recorded from its own Watch ` +
           `on this process${statReads}; nothing is decoded or parsed.`,
-        'Both run at the same time, the peer started 0.5 s after memlens. CPU % is of one core. ' +
+        'All three run at the same time, the peer and idle-100ms started 0.5 s after memlens. ' +
+          'CPU % is of one core. ' +
           '"stat" figures come from utime+stime of /proc/PID/stat, counted in clock ticks of ' +
           `${1000 / ticksPerSec()} ms, so one second's figure is a multiple of ${100 / ticksPerSec()}%; ` +
           '"schedstat" figures sum /proc/PID/task/*/schedstat (run time in ns) over the threads.',
