@@ -33,6 +33,10 @@ program
   .description('one process explained: where its memory is, by category, and what its layout means')
   .argument('<pid|name>', 'a process id, or a name that matches one process')
   .option('--all', 'when a name matches several processes, inspect each of them')
+  .option(
+    '--runtime-url <url>',
+    "a Go service's expvar URL (…/debug/vars): its heap figures beside the kernel's",
+  )
   .option('--json', 'print the documented JSON instead of text')
   .action(async (target, opts, cmd) =>
     (await import('./commands/inspect.js')).runInspect(target, opts, cmd.optsWithGlobals()),

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runInspect } from '../../src/cli/commands/inspect.js';
 import { parseGoExpvar } from '../../src/collect/runtime-channel.js';
 import { type GoRuntimeView, goRuntimeView, type InspectReport } from '../../src/reports/inspect.js';
+import { runCli } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const fixture = fileURLToPath(new URL('./fixtures/go-expvar.json', import.meta.url));
@@ -70,15 +70,12 @@ test('live: memlens inspect --runtime-url against a real Go program', { skip: no
       child.once('exit', () => reject(new Error('the Go program exited')));
     });
     const url = `http://127.0.0.1:${info.port}/debug/vars`;
-    const printed: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
-    try {
-      await runInspect(String(info.pid), { json: true, runtimeUrl: url }, {});
-      await runInspect(String(info.pid), { runtimeUrl: url }, {});
-    } finally {
-      process.stdout.write = write;
-    }
+    // Through the real command line, so the option is tested as users type it.
+    const json = await runCli(['inspect', String(info.pid), '--runtime-url', url, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const text = await runCli(['inspect', String(info.pid), '--runtime-url', url]);
+    assert.equal(text.code, 0, text.stderr);
+    const printed = [json.stdout, text.stdout];
     const report = JSON.parse(printed[0] ?? '') as InspectReport;
     const v = report.runtime as GoRuntimeView;
     assert.equal(v.kind, 'go');
