@@ -16,6 +16,12 @@
 // false alarm over a long watch. All windows have the same length, since minima over different
 // lengths do not compare (the minimum of more noisy samples is lower). Windows without a sample
 // (gaps, or sparse samples such as one per major GC) are left out rather than invented.
+//
+// A series whose every point is a floor already (pointsAreFloors: the heap after each major GC)
+// has no ramps to ride and no troughs to miss: its windows only bound how many points the tests
+// see. There, windows are not stretched to cycles, and the newest window counts before it closes,
+// since one post-GC point is a whole measurement; waiting for the window to close would hold back
+// every verdict by one collection, and collections can be tens of seconds apart.
 
 import type { SeriesPoint } from './leak.js';
 import { median } from './stats.js';
@@ -45,6 +51,8 @@ export interface FloorPlan {
 export interface FloorOptions {
   minWindowSec: number;
   targetWindows: number;
+  /** Every point is a floor already (see the top of this file). */
+  pointsAreFloors: boolean;
 }
 
 /**
@@ -141,13 +149,14 @@ export function floorWindows(points: readonly SeriesPoint[], opts: FloorOptions)
   const observedSec = first !== undefined && last !== undefined ? last.t - first.t : 0;
   const { cycleSec, cycles } = estimateCycles(points);
   const unit = opts.minWindowSec;
-  let windowSec = unit * Math.max(1, Math.ceil((CYCLE_WINDOW_SHARE * cycleSec) / unit - 1e-9));
+  const stretch = opts.pointsAreFloors ? 1 : Math.ceil((CYCLE_WINDOW_SHARE * cycleSec) / unit - 1e-9);
+  let windowSec = unit * Math.max(1, stretch);
   while (windowSec * opts.targetWindows < observedSec) windowSec *= 2;
   const plan: FloorPlan = { observedSec, cycleSec, cycles, windowSec, windows: [] };
   if (first === undefined) return plan;
   // The epsilon keeps a sample at exactly 30 s in the 7th window of 5 s despite rounding.
   const slot = (t: number) => Math.floor((t - first.t) / windowSec + 1e-9);
-  const count = slot(first.t + observedSec);
+  const count = slot(first.t + observedSec) + (opts.pointsAreFloors ? 1 : 0);
   const acc: { min: number; max: number; sumT: number; n: number }[] = [];
   for (const p of points) {
     const k = slot(p.t);

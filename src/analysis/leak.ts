@@ -22,7 +22,14 @@ import { findStep } from './leak-step.js';
 
 export { withTimeToLimit } from './leak-limit.js';
 
-import { type MannKendall, mannKendall, median, type TheilSen, theilSen } from './stats.js';
+import {
+  MANN_KENDALL_EXACT_MAX_N,
+  type MannKendall,
+  mannKendall,
+  median,
+  type TheilSen,
+  theilSen,
+} from './stats.js';
 
 export interface SeriesPoint {
   /** Seconds, from any origin. */
@@ -69,6 +76,8 @@ export interface LeakOptions {
   /** Windows: at least this long, doubled while there would be more than targetWindows. */
   minWindowSec: number;
   targetWindows: number;
+  /** Every point is a floor already, such as the heap after each major GC (leak-floor.ts). */
+  pointsAreFloors: boolean;
   /** A rising floor is growth only above both of these slopes. */
   minSlopeBytesPerSec: number;
   minSlopeFractionPerMin: number;
@@ -106,6 +115,7 @@ export const DEFAULT_LEAK_OPTIONS: Readonly<LeakOptions> = Object.freeze({
   // while more, shorter windows would let their minima ride the allocation ramps.
   minWindowSec: 5,
   targetWindows: 20,
+  pointsAreFloors: false,
   // 1 KiB/s is 84 MiB a day, the slowest drift worth waking someone for; a page or two over a
   // minute (~100 B/s) is allocator noise. Relative: 0.05%/min of the floor is 3%/hour, 72%/day;
   // below that a big process's floor drifts, it does not leak (for a 1 GiB floor: 8.7 KiB/s).
@@ -151,7 +161,8 @@ export function analyzeSeries(points: readonly SeriesPoint[], opts: Partial<Leak
   // slope stays; for sparse samples (one a window) it is the sample's own time.
   const t = windows.map((w) => w.t - t0);
   const m = windows.map((w) => w.min);
-  const mk = mannKendall(m);
+  const exact = { exact: o.pointsAreFloors };
+  const mk = mannKendall(m, exact);
   const fit = theilSen(t, m, o.confidence);
   const floorNow = median(m.slice(Math.floor(m.length / 2)));
   const over = `over ${formatDuration(observedSec)}`;
@@ -187,11 +198,16 @@ export function analyzeSeries(points: readonly SeriesPoint[], opts: Partial<Leak
   const rising = (mk: MannKendall, fit: TheilSen) =>
     mk.pValue < o.alpha && mk.s > 0 && fit.low > 0 && fit.slope > practical;
   // The newest window alone must not make a leak: the floor must also have been rising without it.
-  // That halves the false alarms of a long watch or better, for one window of delay.
-  if (
-    rising(mk, fit) &&
-    rising(mannKendall(m.slice(0, -1)), theilSen(t.slice(0, -1), m.slice(0, -1), o.confidence))
-  ) {
+  // That halves the false alarms of a long watch or better, for one window of delay. A short
+  // series of floors (one point per major GC, few enough for exact p-values) is spared that delay:
+  // its newest point is what survived a full collection, not the minimum of a few noisy samples,
+  // and the next one can be many seconds away. Simulated on floors of pure noise, one every 8 s,
+  // this costs 1 false alarm in 300 minute-long watches, and over 10 minutes about twice the false
+  // alarms of the confirmed rule (4% against 2%, for noise of 1% of the floor).
+  const confirmed = () =>
+    (o.pointsAreFloors && m.length <= MANN_KENDALL_EXACT_MAX_N) ||
+    rising(mannKendall(m.slice(0, -1), exact), theilSen(t.slice(0, -1), m.slice(0, -1), o.confidence));
+  if (rising(mk, fit) && confirmed()) {
     if (step !== null) {
       // The floor jumped just now: a step or the start of a leak, which the next windows will tell.
       const needMoreSec = (o.stepMinTailWindows - (m.length - step.from)) * plan.windowSec;

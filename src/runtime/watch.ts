@@ -74,10 +74,13 @@ export interface HeapWatcher {
 }
 
 /**
- * Heap series points are one per major GC: a window needs only one point, so windows start at
- * 1 s (they still double as the watch goes on) and a verdict needs the default 6 of them.
+ * Heap series points are one per major GC, each a floor already (pointsAreFloors): a window needs
+ * only one point, so windows start at 1 s, and the newest collection counts at once, with exact
+ * p-values while there are few (leak.ts). Major GCs are few: V8 runs one when the old generation
+ * has grown by a step (about 8 MiB for a small heap), so a 1 MiB/s leak gives one every ~8 s. Six
+ * rising floors make the verdict.
  */
-const HEAP_DEFAULTS: Partial<LeakOptions> = { minWindowSec: 1 };
+const HEAP_DEFAULTS: Partial<LeakOptions> = { minWindowSec: 1, pointsAreFloors: true };
 
 const perMin = (bytesPerSec: number | null) => (bytesPerSec === null ? null : bytesPerSec * 60);
 

@@ -102,6 +102,34 @@ describe('growing', () => {
   });
 });
 
+describe('a series of floors (one point per major GC)', () => {
+  // Post-GC heap sizes of a 1 MiB/s leak, one collection every 8 s from 2 s on.
+  const floors = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ t: 2 + 8 * i, v: 10 * MiB + 8 * i * MiB }));
+  const FLOORS = { minWindowSec: 1, pointsAreFloors: true };
+
+  it('is growing at the sixth collection: the newest counts at once, with an exact p', () => {
+    const v = analyzeSeries(floors(6), FLOORS);
+    assert.equal(v.kind, 'growing');
+    assert.ok(Math.abs((v.pValue ?? 1) - 2 / 720) < 1e-12, `p = ${v.pValue}`);
+    assert.equal(analyzeSeries(floors(5), FLOORS).kind, 'not enough data yet');
+  });
+
+  it('as samples, the same points wait for their windows to close and for a confirming one', () => {
+    // Only complete windows count, so the sixth collection's window is still open; with the
+    // seventh, six windows rise but five without the newest are not significant.
+    assert.equal(analyzeSeries(floors(6), { minWindowSec: 1 }).kind, 'not enough data yet');
+    assert.equal(analyzeSeries(floors(7), { minWindowSec: 1 }).kind, 'steady');
+    assert.equal(analyzeSeries(floors(8), { minWindowSec: 1 }).kind, 'growing');
+  });
+
+  it('is steady when the floors only scatter', () => {
+    const rand = mulberry32(7);
+    const flat = Array.from({ length: 40 }, (_, i) => ({ t: 2 + 8 * i, v: 50 * MiB + rand() * 200 * KiB }));
+    assert.equal(analyzeSeries(flat, FLOORS).kind, 'steady');
+  });
+});
+
 describe('step', () => {
   const jumpAt = 40;
   const stepSeries = (seed: number) =>

@@ -74,6 +74,22 @@ describe('mannKendall', () => {
     near(r.pValue, 0.008534920414227074, 1e-6);
   });
 
+  it('exact p-values for up to 10 values without ties, when asked', () => {
+    // 6 rising: 1 of 6! = 720 orderings has S = 15, and 1 has S = -15: p = 2/720.
+    near(mannKendall([1, 2, 3, 4, 5, 6], { exact: true }).pValue, 2 / 720, 1e-15);
+    // 5 rising: 2/120, above 0.01, where the approximation says 0.027.
+    near(mannKendall([1, 2, 3, 4, 5], { exact: true }).pValue, 2 / 120, 1e-15);
+    // 6 with one inversion (S = 13): 6 orderings have at most one inversion, p = 12/720.
+    near(mannKendall([1, 3, 2, 4, 5, 6], { exact: true }).pValue, 12 / 720, 1e-15);
+    // 4 values with one inversion (S = 4): 1 + 3 of the 24 orderings have at most one, p = 8/24.
+    near(mannKendall([1, 2, 4, 3], { exact: true }).pValue, (2 * 4) / 24, 1e-15);
+    // Ties, or more than 10 values: the normal approximation, as without the option.
+    const tied = [2, 4, 4, 1, 5, 5, 5];
+    assert.equal(mannKendall(tied, { exact: true }).pValue, mannKendall(tied).pValue);
+    const eleven = Array.from({ length: 11 }, (_, i) => i);
+    assert.equal(mannKendall(eleven, { exact: true }).pValue, mannKendall(eleven).pValue);
+  });
+
   it('a falling series mirrors it', () => {
     const r = mannKendall([6, 5, 4, 3, 2, 1]);
     assert.equal(r.s, -15);

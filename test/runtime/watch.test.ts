@@ -65,6 +65,9 @@ test('watchHeap: leak flagged within 60 s; garbage, steady and Buffer-only heaps
     );
     assert.equal(fp.length, 0, `${name} was flagged: ${JSON.stringify(fp)}`);
   }
+  // The garbage must have reached the old generation, so the heap verdict had floors to judge.
+  const judged = Object.entries(garbage.summary.heapVerdicts).filter(([k]) => k !== 'not enough data yet');
+  assert.ok(judged.length > 0, `no heap verdict on the garbage child: ${garbage.summary.majorGcs} major GCs`);
 
   const ext = leaks(buffers.child, 'external')[0];
   assert.ok(ext, `the Buffer leak was not flagged: ${buffers.summary.lastExternal}`);

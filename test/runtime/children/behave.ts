@@ -2,7 +2,10 @@
 // the tests as `node --import tsx behave.ts <mode> [args]`; prints one JSON line per event and
 // a summary when its stdin closes (so it never outlives the test). Modes:
 //   leak      retains ~1 MiB/s of small arrays (1 KiB each)
-//   garbage   allocates ~50 MiB/s that dies young or soon after (a ring of recent objects)
+//   garbage   allocates ~50 MiB/s: four fifths die young, one fifth lives ~2 s in a ring of
+//             20,000 objects (20 MiB, filled before the watch starts), long enough to be
+//             promoted and die in the old generation, so major GCs come every few seconds and
+//             the old generation saws up and down around a flat floor
 //   steady    ~1 MiB/s of garbage, nothing retained
 //   buffers   retains 1 MiB/s of Buffers (256 KiB each): external grows, the heap stays flat
 import { performance } from 'node:perf_hooks';
@@ -34,7 +37,9 @@ const watcher = watchHeap({
 const startedSec = performance.now() / 1000;
 
 const retained: unknown[] = [];
-const ring: unknown[] = new Array(2000);
+const ring: unknown[] = Array.from({ length: mode === 'garbage' ? 20_000 : 0 }, (_, i) =>
+  new Array(125).fill(i),
+);
 let r = 0;
 let sink: unknown = null;
 const TICK_MS = 10;
@@ -48,7 +53,7 @@ function tick(): void {
     const due = Math.floor(((performance.now() / 1000 - startedSec) * MiB) / ARRAY_BYTES);
     while (retained.length < due) retained.push(new Array(125).fill(retained.length));
   } else if (mode === 'garbage') {
-    // 50 MiB/s: 500 arrays of ~1 KiB per 10 ms, one in five kept for a while in the ring.
+    // 50 MiB/s: 500 arrays of ~1 KiB per 10 ms, one in five kept in the ring for 200 ticks.
     for (let i = 0; i < 500; i++) {
       const a = new Array(125).fill(i);
       if (i % 5 === 0) ring[r++ % ring.length] = a;
