@@ -79,6 +79,29 @@ export interface ReadOptions {
    * costs tens of ms.
    */
   skipRollup?: boolean;
+  /**
+   * An earlier sample of the same process. When stat shows the same RSS, VIRT and threads, its
+   * status is used again instead of being read: what a sampler of every process each second
+   * saves on the idle ones (status costs the kernel more than stat, and most processes sit
+   * still). RSS is one counter in both files, so the memory figures stay exact; what can go
+   * stale is only what status alone shows (VmSwap, the split into anon/file/shmem at the same
+   * total, uid), so the caller passes none now and then to refresh those.
+   */
+  previous?: ProcessSample;
+}
+
+/** Whether stat shows nothing that status would show differently from `previous`'s status. */
+function unchanged(stat: Stat, previous: ProcessSample | undefined): previous is ProcessSample {
+  const p = previous?.stat;
+  return (
+    p !== undefined &&
+    p.pid === stat.pid &&
+    p.startTimeTicks === stat.startTimeTicks &&
+    p.rssPages === stat.rssPages &&
+    p.vsizeBytes === stat.vsizeBytes &&
+    p.threads === stat.threads &&
+    p.state === stat.state
+  );
 }
 
 function reasonOf(err: unknown): UnknownReason {
@@ -119,7 +142,10 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
   const pinned = fs.openPinned(statRel, pid);
   try {
     const stat = parseStat(pinned.read(), fs.path(statRel));
-    const status = readStatus(fs, pid);
+    const previous = opts.previous;
+    const reuse = unchanged(stat, previous);
+    const status = reuse ? previous.status : readStatus(fs, pid);
+    const more = !reuse || opts.rollup || opts.smaps || opts.oom;
     let rollup: SmapsRollup | null = null;
     let smaps: Smaps | null = null;
     let rollupUnknown: UnknownReason | null = null;
@@ -147,8 +173,9 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
     const cmdline = opts.smaps ? optional(() => readCmdline(fs, pid)) : null;
     const exePath =
       opts.smaps && !stat.kernelThread ? optional(() => fs.readLink(`proc/${pid}/exe`, pid)) : null;
-    // The identity check: the task we opened stat for must still be there.
-    pinned.read();
+    // The identity check: the task we opened stat for must still be there. When stat was all
+    // that was read, it carries the identity (the start time) itself.
+    if (more) pinned.read();
     const sample = assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);
     sample.smaps = smaps;
     sample.cmdline = cmdline;

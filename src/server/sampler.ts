@@ -4,7 +4,9 @@
 // HTTP client does (slow reads, floods) can hold a tick up: handlers only read the state.
 //
 // Tiers, per process:
-//   every tick      stat and status (µs each, no page walk): RSS, VIRT, anon/file/shmem, faults
+//   every tick      stat (µs, no page walk): RSS, VIRT, faults; and status (anon/file/shmem,
+//                   swap) when stat's figures moved, or every statusEverySec: most processes sit
+//                   still, and status costs the kernel several times what stat does
 //   ~every 30 s     smaps_rollup (a page-table walk in proportion to RSS) for PSS, USS and swap,
 //                   plus oom_score; staggered so each tick reads about 1/30 of the processes, and
 //                   sooner for a process whose RSS moved by more than 5% since its last rollup
@@ -34,6 +36,8 @@ import type { CgroupState, SamplerState, Tracked } from './state.js';
 export interface SamplerOptions {
   intervalSec: number;
   rollupEverySec: number;
+  /** Longest time status is reused while stat shows no change (swap can move on its own). */
+  statusEverySec: number;
   /** A relative RSS change (0.05 = 5%) that brings a rollup forward. */
   rollupOnChange: number;
   cgroupEveryTicks: number;
@@ -45,6 +49,7 @@ export interface SamplerOptions {
 export const DEFAULT_OPTIONS: SamplerOptions = {
   intervalSec: 1,
   rollupEverySec: 30,
+  statusEverySec: 10,
   rollupOnChange: 0.05,
   cgroupEveryTicks: 5,
   seriesSec: 3600,
@@ -172,20 +177,23 @@ export class ServerSampler {
     // what the dashboard ranks by.
     let budget = Math.max(20, Math.ceil((3 * all.size * o.intervalSec) / o.rollupEverySec));
     for (const pid of listPids(this.fs)) {
+      let x = all.get(pid);
+      // A previous sample whose status may be reused (readProcess checks it is the same process).
+      const previous = x && t - x.statusT < o.statusEverySec ? x.sample : undefined;
       let sample: ProcessSample;
       try {
-        sample = readProcess(this.fs, pid, {});
+        sample = readProcess(this.fs, pid, { previous });
       } catch (err) {
         if (isNoProcess(err) || err instanceof ProcReadError) continue;
         throw err;
       }
-      let x = all.get(pid);
       if (x && x.startTicks !== sample.startTimeTicks) x = undefined; // PID reused
       const first = x === undefined;
       if (!x) {
         x = this.track(sample, t);
         all.set(pid, x);
       }
+      if (sample.status !== previous?.status) x.statusT = t;
       x.sample = sample;
       seen.add(pid);
       if (!sample.kernelThread) {
@@ -212,6 +220,7 @@ export class ServerSampler {
       command: redactCommand(cmdline),
       user: sample.uid === null ? null : this.users(sample.uid),
       sample,
+      statusT: t,
       rollup: null,
       rollupUnknown: null,
       rollupT: null,

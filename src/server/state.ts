@@ -32,6 +32,8 @@ export interface Tracked {
   command: string | null;
   user: string | null;
   sample: ProcessSample;
+  /** When status was last read rather than reused (see readProcess's `previous`). */
+  statusT: number;
   rollup: SmapsRollup | null;
   rollupUnknown: UnknownReason | null;
   /** Seconds: when the rollup was read, and the RSS then (an early rollup follows a big move). */

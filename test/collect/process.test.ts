@@ -1,0 +1,60 @@
+// readProcess's `previous`: a sampler of every process each second reuses status for a process
+// whose stat shows no change, and reads it again, exactly, for one that moved. Real children.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readProcess } from '../../src/collect/process.js';
+import { createProcFs } from '../../src/procfs/fs.js';
+import { readStatus } from '../../src/procfs/status.js';
+import { startChild } from '../helpers/children.js';
+
+const fs = createProcFs();
+const MiB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('an idle process: status is reused while stat shows the same RSS, VIRT and threads', async (t) => {
+  const child = await startChild<{ pid: number }>('grow', ['steady', '8']);
+  t.after(() => child.stop());
+  await sleep(300); // past the first touch of its 8 MiB
+  const first = readProcess(fs, child.info.pid);
+  let reused = 0;
+  for (let i = 0; i < 5; i++) {
+    const again = readProcess(fs, child.info.pid, { previous: first });
+    if (again.status === first.status) {
+      reused++;
+      // Reused only when stat agrees with it: the RSS is the same counter in both files.
+      assert.equal(again.stat.rssPages, first.stat.rssPages);
+      assert.equal(again.rssBytes, readStatus(fs, child.info.pid).vmRssBytes);
+    }
+    await sleep(50);
+  }
+  assert.ok(reused >= 4, `status reused ${reused} of 5 times for an idle process`);
+});
+
+test('a growing process: status is read again, and the figures are the new ones', async (t) => {
+  const child = await startChild<{ pid: number }>('grow', ['leak', String(20 * 1024)]);
+  t.after(() => child.stop());
+  const before = readProcess(fs, child.info.pid);
+  await sleep(500); // 10 MiB more
+  const after = readProcess(fs, child.info.pid, { previous: before });
+  assert.notEqual(after.status, before.status);
+  assert.ok(
+    (after.rssBytes ?? 0) - (before.rssBytes ?? 0) >= 5 * MiB,
+    `${before.rssBytes} -> ${after.rssBytes}`,
+  );
+  const status = readStatus(fs, child.info.pid);
+  assert.ok(Math.abs((status.vmRssBytes ?? 0) - (after.rssBytes ?? 0)) <= 2 * MiB);
+});
+
+test("another process's sample is never reused, even with equal figures", async (t) => {
+  const a = await startChild<{ pid: number }>('grow', ['steady', '1']);
+  await sleep(30); // a later start time (clock ticks are 10 ms)
+  const b = await startChild<{ pid: number }>('grow', ['steady', '1']);
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+  await sleep(200);
+  const sa = readProcess(fs, a.info.pid);
+  // A's sample as if b's PID had been a's (a PID reused): the start time differs, so status is read.
+  const stat = { ...sa.stat, pid: b.info.pid };
+  const sb = readProcess(fs, b.info.pid, { previous: { ...sa, pid: b.info.pid, stat } });
+  assert.notEqual(sb.status, sa.status);
+  assert.equal(sb.status.pid, b.info.pid);
+});
