@@ -6,7 +6,7 @@
 
 import { readCmdline } from '../procfs/cmdline.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
-import type { ProcFs } from '../procfs/fs.js';
+import type { PinnedFile, ProcFs } from '../procfs/fs.js';
 import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
 import { readSmaps, type Smaps } from '../procfs/smaps.js';
 import {
@@ -88,6 +88,12 @@ export interface ReadOptions {
    * total, uid), so the caller passes none now and then to refresh those.
    */
   previous?: ProcessSample;
+  /**
+   * /proc/PID/stat opened by the caller and kept across reads (a sampler of every process each
+   * second saves an open and a close per process and tick this way). It is read from the start,
+   * not closed; once its task is gone it fails to read, and the caller should close it.
+   */
+  stat?: PinnedFile;
 }
 
 /** Whether stat shows nothing that status would show differently from `previous`'s status. */
@@ -139,7 +145,7 @@ function optional<T>(read: () => T): T | null {
  */
 export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): ProcessSample {
   const statRel = `proc/${pid}/stat`;
-  const pinned = fs.openPinned(statRel, pid);
+  const pinned = opts.stat ?? fs.openPinned(statRel, pid);
   try {
     const stat = parseStat(pinned.read(), fs.path(statRel));
     const previous = opts.previous;
@@ -182,7 +188,7 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
     sample.exePath = exePath;
     return sample;
   } finally {
-    pinned.close();
+    if (pinned !== opts.stat) pinned.close();
   }
 }
 

@@ -4,9 +4,10 @@
 // HTTP client does (slow reads, floods) can hold a tick up: handlers only read the state.
 //
 // Tiers, per process:
-//   every tick      stat (µs, no page walk): RSS, VIRT, faults; and status (anon/file/shmem,
-//                   swap) when stat's figures moved, or every statusEverySec: most processes sit
-//                   still, and status costs the kernel several times what stat does
+//   every tick      stat (µs, no page walk): RSS, VIRT, faults, from a file kept open between
+//                   ticks (up to MAX_KEPT_FILES); and status (anon/file/shmem, swap) when stat's
+//                   figures moved, or every statusEverySec: most processes sit still, and status
+//                   costs the kernel several times what stat does
 //   ~every 30 s     smaps_rollup (a page-table walk in proportion to RSS) for PSS, USS and swap,
 //                   plus oom_score; staggered so each tick reads about 1/30 of the processes, and
 //                   sooner for a process whose RSS moved by more than 5% since its last rollup
@@ -17,11 +18,11 @@ import { type Headroom, HeadroomReader } from '../collect/headroom.js';
 import { type ProcessSample, readProcess } from '../collect/process.js';
 import { listPids } from '../collect/scan.js';
 import { loadUserNames, type UserNames } from '../collect/users.js';
-import type { MemoryHierarchy } from '../procfs/cgroup_memory.js';
+import type { MemoryCgroup, MemoryHierarchy } from '../procfs/cgroup_memory.js';
 import { readCgroupMemory } from '../procfs/cgroup_usage.js';
 import { readCmdline } from '../procfs/cmdline.js';
 import { isNoProcess, ProcReadError } from '../procfs/errors.js';
-import type { ProcFs } from '../procfs/fs.js';
+import type { PinnedFile, ProcFs } from '../procfs/fs.js';
 import { readMeminfo } from '../procfs/meminfo.js';
 import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
 import { readMemoryPressure } from '../procfs/pressure.js';
@@ -57,6 +58,18 @@ export const DEFAULT_OPTIONS: SamplerOptions = {
 };
 
 export type TickListener = (state: SamplerState) => void;
+
+/**
+ * /proc/PID/stat files kept open between ticks, at most: opening and closing them was a third of
+ * a tick's system time. The soft limit of open files is often 1024; half stays free for the
+ * database, the sockets and the rest. Past it, the other processes' files are opened each tick.
+ */
+export const MAX_KEPT_FILES = 512;
+
+/** How often a process's memory cgroup is looked up again (see sampleCgroups). */
+const CGROUP_RECHECK_SEC = 60;
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function orNull<T>(read: () => T): T | null {
   try {
@@ -98,6 +111,8 @@ export class ServerSampler {
   private timer: NodeJS.Timeout | null = null;
   /** Headroom readers per cgroup path: every process of a cgroup shares its limit. */
   private rooms = new Map<string, HeadroomReader>();
+  /** How many stat files are kept open (see MAX_KEPT_FILES). */
+  private kept = 0;
 
   constructor(
     private readonly fs: ProcFs,
@@ -125,10 +140,15 @@ export class ServerSampler {
     this.timer = setTimeout(loop, periodMs);
   }
 
-  /** Stops the timer. A tick in progress has finished already: ticks are synchronous. */
+  /** Stops the timer and closes the kept files. A tick in progress has finished: ticks are synchronous. */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const x of this.state.processes.values()) {
+      x.statFile?.close();
+      x.statFile = null;
+    }
+    this.kept = 0;
   }
 
   tick(t: number): SamplerState {
@@ -141,9 +161,9 @@ export class ServerSampler {
     }
     this.sampleMachine(t);
     const seen = this.sampleProcesses(t);
-    for (const key of s.processes.keys()) if (!seen.has(key)) s.processes.delete(key);
+    for (const key of s.processes.keys()) if (!seen.has(key)) this.forget(key);
     const cgroupTick = s.ticks % this.opts.cgroupEveryTicks === 0;
-    if (cgroupTick) this.sampleCgroups();
+    if (cgroupTick) this.sampleCgroups(t);
     this.updateVerdicts(t);
     s.t = t;
     s.ticks++;
@@ -180,19 +200,20 @@ export class ServerSampler {
       let x = all.get(pid);
       // A previous sample whose status may be reused (readProcess checks it is the same process).
       const previous = x && t - x.statusT < o.statusEverySec ? x.sample : undefined;
-      let sample: ProcessSample;
-      try {
-        sample = readProcess(this.fs, pid, { previous });
-      } catch (err) {
-        if (isNoProcess(err) || err instanceof ProcReadError) continue;
-        throw err;
+      const read = this.readKept(pid, x, previous);
+      if (!read) continue;
+      const { sample, statFile } = read;
+      if (x && x.startTicks !== sample.startTimeTicks) {
+        // PID reused: the new process is tracked afresh (with the file, which is now its own).
+        x.statFile = null;
+        x = undefined;
       }
-      if (x && x.startTicks !== sample.startTimeTicks) x = undefined; // PID reused
       const first = x === undefined;
       if (!x) {
         x = this.track(sample, t);
         all.set(pid, x);
       }
+      x.statFile = statFile;
       if (sample.status !== previous?.status) x.statusT = t;
       x.sample = sample;
       seen.add(pid);
@@ -208,6 +229,56 @@ export class ServerSampler {
     return seen;
   }
 
+  /**
+   * Reads a process through its kept stat file, opening one if there is room. A kept file whose
+   * task is gone fails to read; it is closed and the PID read afresh, since a new process may
+   * hold it now. Null when the process is gone or unreadable.
+   */
+  private readKept(
+    pid: number,
+    x: Tracked | undefined,
+    previous: ProcessSample | undefined,
+  ): { sample: ProcessSample; statFile: PinnedFile | null } | null {
+    let statFile = x?.statFile ?? null;
+    if (x?.statFile) {
+      try {
+        return { sample: readProcess(this.fs, pid, { previous, stat: x.statFile }), statFile };
+      } catch (err) {
+        if (!(isNoProcess(err) || err instanceof ProcReadError)) throw err;
+        x.statFile.close();
+        x.statFile = null;
+        this.kept--;
+      }
+    }
+    try {
+      statFile = this.kept < MAX_KEPT_FILES ? this.fs.openPinned(`proc/${pid}/stat`, pid) : null;
+    } catch (err) {
+      if (isNoProcess(err) || err instanceof ProcReadError) return null;
+      throw err;
+    }
+    if (statFile) this.kept++;
+    try {
+      return { sample: readProcess(this.fs, pid, { previous, stat: statFile ?? undefined }), statFile };
+    } catch (err) {
+      if (statFile) {
+        statFile.close();
+        this.kept--;
+      }
+      if (isNoProcess(err) || err instanceof ProcReadError) return null;
+      throw err;
+    }
+  }
+
+  /** Forgets a process that is gone, closing its kept file. */
+  private forget(pid: number): void {
+    const x = this.state.processes.get(pid);
+    if (x?.statFile) {
+      x.statFile.close();
+      this.kept--;
+    }
+    this.state.processes.delete(pid);
+  }
+
   private track(sample: ProcessSample, t: number): Tracked {
     const pid = sample.pid;
     const cmdline = sample.kernelThread ? null : orNull(() => readCmdline(this.fs, pid));
@@ -221,6 +292,9 @@ export class ServerSampler {
       user: sample.uid === null ? null : this.users(sample.uid),
       sample,
       statusT: t,
+      statFile: null,
+      memoryCgroup: null,
+      placedT: null,
       rollup: null,
       rollupUnknown: null,
       rollupT: null,
@@ -256,14 +330,40 @@ export class ServerSampler {
     x.nextRollupT = t + (first ? every * (0.5 + phase(x.pid)) : every);
   }
 
-  private sampleCgroups(): void {
+  private sampleCgroups(t: number): void {
     if (this.hierarchy === undefined) this.hierarchy = orNull(() => memoryHierarchy(this.fs));
     if (!this.hierarchy) return;
     const procs = [...this.state.processes.values()];
-    const placed = listMemoryCgroups(this.fs, { processes: procs, hierarchy: this.hierarchy });
+    // A process's cgroup changes only when something moves it: /proc/PID/cgroup is read at first
+    // sight and then every CGROUP_RECHECK_SEC, not for every process every few ticks.
+    const due = procs.filter((x) => x.placedT === null || t - x.placedT >= CGROUP_RECHECK_SEC);
+    if (due.length > 0) {
+      const found = new Map<number, MemoryCgroup>();
+      for (const { cgroup, pids } of listMemoryCgroups(this.fs, {
+        processes: due,
+        hierarchy: this.hierarchy,
+      })) {
+        for (const pid of pids) found.set(pid, cgroup);
+      }
+      for (const x of due) {
+        x.memoryCgroup = found.get(x.pid) ?? null;
+        x.placedT = t;
+      }
+    }
+    const groups = new Map<string, { cgroup: MemoryCgroup; pids: number[] }>();
+    for (const x of procs) {
+      const cg = x.memoryCgroup;
+      if (!cg) continue;
+      const g = groups.get(cg.dir);
+      if (g) g.pids.push(x.pid);
+      else groups.set(cg.dir, { cgroup: cg, pids: [x.pid] });
+    }
     const cgroups: CgroupState[] = [];
     const byPid = new Map<number, string>();
-    for (const { cgroup, pids } of placed) {
+    for (const { cgroup, pids } of [...groups.values()].sort((a, b) =>
+      compare(a.cgroup.path, b.cgroup.path),
+    )) {
+      pids.sort((a, b) => a - b);
       const memory = orNull(() => readCgroupMemory(this.fs, cgroup));
       if (!memory) continue;
       cgroups.push({ memory, pids });

@@ -2,7 +2,9 @@
 // and /metrics read only this: a request or a scrape never reads /proc for the figures shown.
 import type { Verdict } from '../analysis/leak.js';
 import type { ProcessSample, UnknownReason } from '../collect/process.js';
+import type { MemoryCgroup } from '../procfs/cgroup_memory.js';
 import type { CgroupMemory } from '../procfs/cgroup_usage.js';
+import type { PinnedFile } from '../procfs/fs.js';
 import type { Meminfo } from '../procfs/meminfo.js';
 import type { Pressure } from '../procfs/pressure.js';
 import { type SmapsRollup, swapBytes, ussBytes } from '../procfs/smaps_rollup.js';
@@ -34,6 +36,8 @@ export interface Tracked {
   sample: ProcessSample;
   /** When status was last read rather than reused (see readProcess's `previous`). */
   statusT: number;
+  /** /proc/PID/stat, kept open from tick to tick (null past the sampler's limit of open files). */
+  statFile: PinnedFile | null;
   rollup: SmapsRollup | null;
   rollupUnknown: UnknownReason | null;
   /** Seconds: when the rollup was read, and the RSS then (an early rollup follows a big move). */
@@ -42,7 +46,11 @@ export interface Tracked {
   nextRollupT: number;
   oomScore: number | null;
   oomScoreAdj: number | null;
+  /** Its memory cgroup's path, as of the last cgroup tick. */
   cgroup: string | null;
+  /** Where /proc/PID/cgroup placed it, and when that was read (the sampler re-reads it now and then). */
+  memoryCgroup: MemoryCgroup | null;
+  placedT: number | null;
   ring: SeriesRing | null;
   verdict: Verdict | null;
   nextVerdictT: number;

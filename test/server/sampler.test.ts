@@ -2,6 +2,7 @@
 // every tick, but sooner when RSS moves), processes that exit leaving the state at once, and what
 // each tick writes to the history.
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { createProcFs } from '../../src/procfs/fs.js';
 import type { HistoryStore } from '../../src/server/history.js';
@@ -63,6 +64,54 @@ test('a process that exits leaves the state at the next tick', async () => {
   await child.stop();
   sampler.tick(Date.now() / 1000 + 1);
   assert.ok(!sampler.state.processes.has(child.info.pid));
+});
+
+/** The /proc/PID/stat files this process holds open, by PID. */
+function openStatFiles(): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const m = /^\/proc\/(\d+)\/stat$/.exec(target);
+    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  }
+  return counts;
+}
+
+test('stat files stay open from tick to tick, follow their process, and close when it exits', async () => {
+  // Samplers of the tests above may hold files of their own: count this one's as the difference.
+  const total = () => [...openStatFiles().values()].reduce((a, b) => a + b, 0);
+  const before = total();
+  const child = await startChild<{ pid: number }>('grow', ['leak', String(8 * 1024)]);
+  const sampler = new ServerSampler(fs, null);
+  try {
+    const t0 = Date.now() / 1000;
+    sampler.tick(t0);
+    assert.equal(openStatFiles().get(child.info.pid), 1, 'one kept file for the child');
+    const rss0 = sampler.state.processes.get(child.info.pid)?.sample.rssBytes ?? 0;
+    await sleep(500);
+    sampler.tick(t0 + 1);
+    assert.equal(openStatFiles().get(child.info.pid), 1, 'the same file, not a second one');
+    const rss1 = sampler.state.processes.get(child.info.pid)?.sample.rssBytes ?? 0;
+    // 8 MiB/s for half a second, read through the kept file.
+    assert.ok(rss1 - rss0 >= 2 * 1024 * 1024, `${rss0} -> ${rss1}`);
+    await child.stop();
+    sampler.tick(t0 + 2);
+    assert.ok(!sampler.state.processes.has(child.info.pid));
+    assert.equal(openStatFiles().get(child.info.pid), undefined, 'closed once the process is gone');
+    // Every process's file is kept (the machine has fewer than MAX_KEPT_FILES).
+    const kept = total() - before;
+    const size = sampler.state.processes.size;
+    assert.ok(kept >= size - 5 && kept <= size, `${kept} kept for ${size} processes`);
+  } finally {
+    sampler.stop();
+    await child.stop();
+  }
+  assert.equal(total(), before, 'stop() closes them');
 });
 
 test('each tick writes the machine and every user process; cgroups every few ticks; compact every minute', () => {
