@@ -23,7 +23,8 @@ export interface ProcFs {
    * Opens a file and keeps it open, so it can be read again later. A /proc/PID file stays bound
    * to the task it was opened for: once that task exits, reading the handle fails even if the
    * PID was reused. Re-reading it after other files is how a reader proves they all came from
-   * the same process.
+   * the same process. For one-record files (stat): a read that does not fill the buffer is
+   * taken as the whole file (see readFd).
    */
   openPinned(relPath: string, pid: number): PinnedFile;
 }
@@ -45,7 +46,14 @@ const BIG = 1 << 20;
 const small = Buffer.allocUnsafe(SMALL);
 let big: Buffer | null = null;
 
-function readFd(fd: number, fromStart: boolean): string {
+/**
+ * Reads fd to its end. `fromStart`: from offset 0 (a pinned file read again). `shortReadEnds`:
+ * a read that does not fill the buffer ends the file, saving the read that would return 0; true
+ * for one-record files such as /proc/PID/stat, which the kernel prints whole into any buffer
+ * large enough, and for regular files, but not for smaps and the like, which it may print a
+ * record or a page at a time.
+ */
+function readFd(fd: number, fromStart: boolean, shortReadEnds = false): string {
   let buf: Buffer = small;
   let pieces: string[] | null = null;
   let position = 0;
@@ -75,8 +83,10 @@ function readFd(fd: number, fromStart: boolean): string {
     // An explicit position re-reads a pinned file from its start; seq_file honours it.
     const n = readSync(fd, buf, used, buf.length - used, fromStart ? position : null);
     if (n === 0) break;
+    const short = n < buf.length - used;
     used += n;
     position += n;
+    if (short && shortReadEnds) break;
   }
   const last = buf.toString('utf8', 0, used);
   if (pieces === null) return last;
@@ -144,7 +154,7 @@ export function createProcFs(root = '/'): ProcFs {
       return {
         read() {
           try {
-            const text = readFd(fd, true);
+            const text = readFd(fd, true, true);
             // A task that has been reaped reads as empty rather than failing on some kernels.
             if (text === '') throw Object.assign(new Error('empty read'), { code: 'ESRCH' });
             return text;
