@@ -3,7 +3,7 @@
 // history grows, and within about a minute it is a leak suspect in the API and in /metrics.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningChild, startChild } from '../helpers/children.js';
@@ -149,7 +149,7 @@ test('machine and cgroup history, cgroups, oom and findings answer', async () =>
   assert.ok(Array.isArray(leaks.body.suspects));
 });
 
-test('/api/events streams a tick event after every sample', async () => {
+test('/api/events streams a tick event after every sample', { timeout: 30_000 }, async () => {
   const ac = new AbortController();
   const res = await fetch(`${serve.url}/api/events`, { signal: ac.signal });
   assert.equal(res.status, 200);
@@ -188,7 +188,9 @@ test('/api/events streams a tick event after every sample', async () => {
   assert.ok(ticks.every((e) => e.machine && e.processes.length > 0 && e.processes.length <= 50));
 });
 
-test('a client that never reads, and one that never finishes its headers, do not stall sampling', async () => {
+test('a client that never reads, and one that never finishes its headers, do not stall sampling', {
+  timeout: 30_000,
+}, async () => {
   const { port } = new URL(serve.url);
   const stuck = connect(Number(port), '127.0.0.1', () => {
     stuck.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -208,29 +210,54 @@ test('a client that never reads, and one that never finishes its headers, do not
   }
 });
 
-test('at most 32 event streams at once; the next is told to come back later', async () => {
-  const controllers: AbortController[] = [];
+/**
+ * Opens /api/events on a raw socket (fetch's connection pool would decide when to open one) and
+ * resolves with the status of the response once its head has arrived; the socket stays open.
+ */
+function openEvents(port: number): Promise<{ status: number; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'),
+    );
+    let head = '';
+    const timer = setTimeout(() => reject(new Error(`no response head within 10 s: "${head}"`)), 10_000);
+    socket.on('error', reject);
+    socket.on('data', (d) => {
+      head += String(d);
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (!m || !head.includes('\r\n\r\n')) return;
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      socket.on('data', () => {}); // keep reading, so the server never waits on this client
+      resolve({ status: Number(m[1]), socket });
+    });
+  });
+}
+
+test('at most 32 event streams at once; the next is told to come back later', {
+  timeout: 60_000,
+}, async () => {
+  const port = Number(new URL(serve.url).port);
+  const sockets: Socket[] = [];
   try {
     for (let i = 0; i < 32; i++) {
-      const ac = new AbortController();
-      controllers.push(ac);
-      const res = await fetch(`${serve.url}/api/events`, { signal: ac.signal });
-      assert.equal(res.status, 200, `stream ${i + 1}`);
+      const { status, socket } = await openEvents(port);
+      sockets.push(socket);
+      assert.equal(status, 200, `stream ${i + 1}`);
     }
     const extra = await getJson(`${serve.url}/api/events`);
     assert.equal(extra.status, 503);
     assert.equal(extra.body.error.code, 'too-many-clients');
   } finally {
-    for (const ac of controllers) ac.abort();
+    for (const socket of sockets) socket.destroy();
   }
   // Closed streams free their places.
   await waitFor(
     'a free place',
     async () => {
-      const ac = new AbortController();
-      const res = await fetch(`${serve.url}/api/events`, { signal: ac.signal });
-      ac.abort();
-      return res.status === 200 ? true : undefined;
+      const { status, socket } = await openEvents(port);
+      socket.destroy();
+      return status === 200 ? true : undefined;
     },
     10_000,
   );
