@@ -24,5 +24,9 @@ if (files.length === 0) {
   console.error('No test files found under', roots.join(', ') || 'test');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
+// A test that hangs fails after 5 minutes rather than holding CI until its own limit; the
+// longest tests (a minute of leak watching, a real Prometheus) take under three.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);
