@@ -110,6 +110,9 @@ function unchanged(stat: Stat, previous: ProcessSample | undefined): previous is
   );
 }
 
+/** PF_EXITING in stat's flags: the task has begun to exit (set before its memory is released). */
+const PF_EXITING = 0x00000004;
+
 function reasonOf(err: unknown): UnknownReason {
   if (err instanceof ProcReadError) {
     if (err.code === 'E_PERMISSION') return 'permission denied';
@@ -181,7 +184,16 @@ export function readProcess(fs: ProcFs, pid: number, opts: ReadOptions = {}): Pr
       opts.smaps && !stat.kernelThread ? optional(() => fs.readLink(`proc/${pid}/exe`, pid)) : null;
     // The identity check: the task we opened stat for must still be there. When stat was all
     // that was read, it carries the identity (the start time) itself.
-    if (more) pinned.read();
+    if (more) {
+      const again = parseStat(pinned.read(), fs.path(statRel));
+      // Still there, but it began to exit during the read: its memory may have been released
+      // between status and smaps_rollup (a rollup of 0 next to an RSS of megabytes), so its
+      // figures belong to no single moment. It is reported as exited. A zombie from the start
+      // keeps being listed, with the memory it no longer has shown as such.
+      if (again.flags & PF_EXITING && stat.state !== 'Z') {
+        throw new ProcReadError('E_NO_PROCESS', fs.path(statRel), `process ${pid} exited while it was read`);
+      }
+    }
     const sample = assemble(stat, status, rollup, rollupUnknown, oomScore, oomScoreAdj);
     sample.smaps = smaps;
     sample.cmdline = cmdline;
