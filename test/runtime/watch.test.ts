@@ -1,8 +1,8 @@
 // watchHeap on real Node children with known behaviour, all four at once so the minute they need
-// is spent once: a 1 MiB/s leak of retained objects must be flagged within 60 s; 50 MiB/s of
-// garbage and a steady process must never be flagged over the same minute; a Buffer leak with a
-// flat heap must be flagged as external growth, not heap growth. Prints the latency, the false
-// positives and the watcher's own CPU time.
+// is spent once: a 1 MiB/s leak of retained objects (in a child that also makes garbage, as a
+// server does) must be flagged within 60 s; 50 MiB/s of garbage and a steady process must never
+// be flagged over the same minute; a Buffer leak with a flat heap must be flagged as external
+// growth, not heap growth. Prints the latency, the false positives and the watcher's own CPU time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type NodeChild, startNode } from './_child.js';

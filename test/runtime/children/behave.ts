@@ -1,7 +1,11 @@
 // A Node child with known memory behaviour, watched by memlens/runtime from inside. Started by
 // the tests as `node --import tsx behave.ts <mode> [args]`; prints one JSON line per event and
 // a summary when its stdin closes (so it never outlives the test). Modes:
-//   leak      retains ~1 MiB/s of small arrays (1 KiB each)
+//   leak      retains ~1 MiB/s of small arrays (1 KiB each), while handling its work like a
+//             service: 10 MiB/s of garbage, a fifth of it living ~2 s (a ring of 4,000), so
+//             that major GCs come every few seconds as in a real server. Without that, V8 may
+//             run its first major GC only after ~30 s and then grow the heap for minutes, and a
+//             post-GC baseline has nothing to judge
 //   garbage   allocates ~50 MiB/s: four fifths die young, one fifth lives ~2 s in a ring of
 //             20,000 objects (20 MiB, filled before the watch starts), long enough to be
 //             promoted and die in the old generation, so major GCs come every few seconds and
@@ -37,9 +41,8 @@ const watcher = watchHeap({
 const startedSec = performance.now() / 1000;
 
 const retained: unknown[] = [];
-const ring: unknown[] = Array.from({ length: mode === 'garbage' ? 20_000 : 0 }, (_, i) =>
-  new Array(125).fill(i),
-);
+const RING = { garbage: 20_000, leak: 4_000 }[mode] ?? 0;
+const ring: unknown[] = Array.from({ length: RING }, (_, i) => new Array(125).fill(i));
 let r = 0;
 let sink: unknown = null;
 const TICK_MS = 10;
@@ -47,18 +50,24 @@ const MiB = 1024 * 1024;
 /** A 125-element array of small integers: 1000 bytes of elements, 16 of header, 32 of JSArray. */
 const ARRAY_BYTES = 1048;
 
+/** `n` arrays of ~1 KiB: one in five kept in the ring for ring.length / (n / 5) ticks. */
+function work(n: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = new Array(125).fill(i);
+    if (i % 5 === 0) ring[r++ % ring.length] = a;
+    else sink = a;
+  }
+}
+
 function tick(): void {
   if (mode === 'leak') {
     // Paced by the clock, not by the timer, so a loaded machine still leaks 1 MiB/s.
     const due = Math.floor(((performance.now() / 1000 - startedSec) * MiB) / ARRAY_BYTES);
     while (retained.length < due) retained.push(new Array(125).fill(retained.length));
+    work(100);
   } else if (mode === 'garbage') {
     // 50 MiB/s: 500 arrays of ~1 KiB per 10 ms, one in five kept in the ring for 200 ticks.
-    for (let i = 0; i < 500; i++) {
-      const a = new Array(125).fill(i);
-      if (i % 5 === 0) ring[r++ % ring.length] = a;
-      else sink = a;
-    }
+    work(500);
   } else if (mode === 'steady') {
     for (let i = 0; i < 10; i++) sink = new Array(125).fill(i);
   } else if (mode === 'buffers') {
