@@ -1,5 +1,5 @@
-// watchHeap on real Node children with known behaviour, all four at once so the minute they need
-// is spent once: a 1 MiB/s leak of retained objects (in a child that also makes garbage, as a
+// watchHeap on real Node children with known behaviour, three at once and the garbage child in a
+// minute of its own: a 1 MiB/s leak of retained objects (in a child that also makes garbage, as a
 // server does) must be flagged within 60 s; 50 MiB/s of garbage and a steady process must never
 // be flagged over the same minute; a Buffer leak with a flat heap must be flagged as external
 // growth, not heap growth. Prints the latency, the false positives and the watcher's own CPU time.
@@ -38,9 +38,10 @@ const overhead = (s: Summary) =>
   `${s.selfTimeMs.toFixed(1)} ms of ${s.cpuMs.toFixed(0)} ms CPU (${((100 * s.selfTimeMs) / s.cpuMs).toFixed(3)}%)`;
 
 test('watchHeap: leak flagged within 60 s; garbage, steady and Buffer-only heaps never flagged as heap leaks', async (t) => {
-  const [leak, garbage, steady, buffers] = await Promise.all(
-    ['leak', 'garbage', 'steady', 'buffers'].map(run),
-  );
+  // The garbage child keeps a core busy on its own; beside it on two cores, the leaking child's
+  // V8 ran so few major GCs that a minute held under six floors. So it has its minute alone.
+  const [leak, steady, buffers] = await Promise.all(['leak', 'steady', 'buffers'].map(run));
+  const garbage = await run('garbage');
   assert.ok(leak && garbage && steady && buffers);
 
   const heapLeak = leaks(leak.child, 'heap')[0];
