@@ -45,7 +45,7 @@ export function listMemoryCgroups(fs: ProcFs, opts: ListCgroupsOptions = {}): Cg
   // Keyed by what /proc/PID/cgroup says: most processes share a few cgroups, and finding the
   // folder can mean a search of the tree.
   const folders = new Map<string, MemoryCgroup | null>();
-  const byDir = new Map<string, CgroupWithPids>();
+  const placed: { pid: number; cgroup: MemoryCgroup }[] = [];
   for (const pid of pids) {
     let cg: MemoryCgroup | null | undefined;
     try {
@@ -60,10 +60,18 @@ export function listMemoryCgroups(fs: ProcFs, opts: ListCgroupsOptions = {}): Cg
       if (isNoProcess(err) || err instanceof ProcReadError) continue;
       throw err;
     }
-    if (!cg) continue;
-    const found = byDir.get(cg.dir);
+    if (cg) placed.push({ pid, cgroup: cg });
+  }
+  return groupByCgroup(placed);
+}
+
+/** Processes placed in cgroups, grouped: each cgroup with its PIDs ascending, sorted by path. */
+export function groupByCgroup(placed: Iterable<{ pid: number; cgroup: MemoryCgroup }>): CgroupWithPids[] {
+  const byDir = new Map<string, CgroupWithPids>();
+  for (const { pid, cgroup } of placed) {
+    const found = byDir.get(cgroup.dir);
     if (found) found.pids.push(pid);
-    else byDir.set(cg.dir, { cgroup: cg, pids: [pid] });
+    else byDir.set(cgroup.dir, { cgroup, pids: [pid] });
   }
   const out = [...byDir.values()];
   for (const c of out) c.pids.sort((a, b) => a - b);

@@ -13,7 +13,7 @@
 //                   sooner for a process whose RSS moved by more than 5% since its last rollup
 //   on demand       the full smaps (inspect), only for GET /api/processes/:pid (see inspect.ts)
 import { analyzeSeries, withTimeToLimit } from '../analysis/leak.js';
-import { listMemoryCgroups, memoryHierarchy } from '../collect/cgroups.js';
+import { groupByCgroup, listMemoryCgroups, memoryHierarchy } from '../collect/cgroups.js';
 import { type Headroom, HeadroomReader } from '../collect/headroom.js';
 import { type ProcessSample, readProcess } from '../collect/process.js';
 import { listPids } from '../collect/scan.js';
@@ -68,8 +68,6 @@ export const MAX_KEPT_FILES = 512;
 
 /** How often a process's memory cgroup is looked up again (see sampleCgroups). */
 const CGROUP_RECHECK_SEC = 60;
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function orNull<T>(read: () => T): T | null {
   try {
@@ -144,11 +142,7 @@ export class ServerSampler {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const x of this.state.processes.values()) {
-      x.statFile?.close();
-      x.statFile = null;
-    }
-    this.kept = 0;
+    for (const x of this.state.processes.values()) this.closeKept(x);
   }
 
   tick(t: number): SamplerState {
@@ -203,11 +197,9 @@ export class ServerSampler {
       const read = this.readKept(pid, x, previous);
       if (!read) continue;
       const { sample, statFile } = read;
-      if (x && x.startTicks !== sample.startTimeTicks) {
-        // PID reused: the new process is tracked afresh (with the file, which is now its own).
-        x.statFile = null;
-        x = undefined;
-      }
+      // PID reused: the new process is tracked afresh. The old one's kept file failed to read
+      // and was closed in readKept; the file just opened is the new process's.
+      if (x && x.startTicks !== sample.startTimeTicks) x = undefined;
       const first = x === undefined;
       if (!x) {
         x = this.track(sample, t);
@@ -239,43 +231,35 @@ export class ServerSampler {
     x: Tracked | undefined,
     previous: ProcessSample | undefined,
   ): { sample: ProcessSample; statFile: PinnedFile | null } | null {
-    let statFile = x?.statFile ?? null;
     if (x?.statFile) {
-      try {
-        return { sample: readProcess(this.fs, pid, { previous, stat: x.statFile }), statFile };
-      } catch (err) {
-        if (!(isNoProcess(err) || err instanceof ProcReadError)) throw err;
-        x.statFile.close();
-        x.statFile = null;
-        this.kept--;
-      }
+      const statFile = x.statFile;
+      const sample = orNull(() => readProcess(this.fs, pid, { previous, stat: statFile }));
+      if (sample) return { sample, statFile };
+      this.closeKept(x);
     }
-    try {
-      statFile = this.kept < MAX_KEPT_FILES ? this.fs.openPinned(`proc/${pid}/stat`, pid) : null;
-    } catch (err) {
-      if (isNoProcess(err) || err instanceof ProcReadError) return null;
-      throw err;
-    }
+    const statFile =
+      this.kept < MAX_KEPT_FILES ? orNull(() => this.fs.openPinned(`proc/${pid}/stat`, pid)) : null;
     if (statFile) this.kept++;
-    try {
-      return { sample: readProcess(this.fs, pid, { previous, stat: statFile ?? undefined }), statFile };
-    } catch (err) {
-      if (statFile) {
-        statFile.close();
-        this.kept--;
-      }
-      if (isNoProcess(err) || err instanceof ProcReadError) return null;
-      throw err;
+    const sample = orNull(() => readProcess(this.fs, pid, { previous, stat: statFile ?? undefined }));
+    if (sample) return { sample, statFile };
+    if (statFile) {
+      statFile.close();
+      this.kept--;
     }
+    return null;
+  }
+
+  private closeKept(x: Tracked): void {
+    if (!x.statFile) return;
+    x.statFile.close();
+    x.statFile = null;
+    this.kept--;
   }
 
   /** Forgets a process that is gone, closing its kept file. */
   private forget(pid: number): void {
     const x = this.state.processes.get(pid);
-    if (x?.statFile) {
-      x.statFile.close();
-      this.kept--;
-    }
+    if (x) this.closeKept(x);
     this.state.processes.delete(pid);
   }
 
@@ -350,20 +334,10 @@ export class ServerSampler {
         x.placedT = t;
       }
     }
-    const groups = new Map<string, { cgroup: MemoryCgroup; pids: number[] }>();
-    for (const x of procs) {
-      const cg = x.memoryCgroup;
-      if (!cg) continue;
-      const g = groups.get(cg.dir);
-      if (g) g.pids.push(x.pid);
-      else groups.set(cg.dir, { cgroup: cg, pids: [x.pid] });
-    }
+    const placed = procs.flatMap((x) => (x.memoryCgroup ? [{ pid: x.pid, cgroup: x.memoryCgroup }] : []));
     const cgroups: CgroupState[] = [];
     const byPid = new Map<number, string>();
-    for (const { cgroup, pids } of [...groups.values()].sort((a, b) =>
-      compare(a.cgroup.path, b.cgroup.path),
-    )) {
-      pids.sort((a, b) => a - b);
+    for (const { cgroup, pids } of groupByCgroup(placed)) {
       const memory = orNull(() => readCgroupMemory(this.fs, cgroup));
       if (!memory) continue;
       cgroups.push({ memory, pids });
