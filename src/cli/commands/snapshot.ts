@@ -1,8 +1,8 @@
 // memlens snapshot: one process's memory saved as JSON, for `memlens diff` to compare later.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { formatBytes } from '../../analysis/format.js';
 import { readProcess } from '../../collect/process.js';
 import { loadUserNames } from '../../collect/users.js';
+import { FileWriteError, writeFilePrivately } from '../../files/private-file.js';
 import { isNoProcess } from '../../procfs/errors.js';
 import { buildSnapshot } from '../../reports/snapshot.js';
 import { createContext, type GlobalOptions } from '../context.js';
@@ -45,50 +45,17 @@ export async function runSnapshot(
     process.stdout.write(text);
     return;
   }
-  writeAtomically(opts.output, text);
+  try {
+    // Atomic (a crash leaves the old file or none) and safe beside other users' planted links.
+    writeFilePrivately(opts.output, text);
+  } catch (err) {
+    if (err instanceof FileWriteError) throw new RuntimeError(err.message);
+    throw err;
+  }
   if (!opts.json) {
     const rss = snapshot.inspect.rssBytes === null ? 'unknown' : formatBytes(snapshot.inspect.rssBytes);
     process.stdout.write(
       `Snapshot of ${snapshot.name} (pid ${pid}): ${rss} RSS in ${snapshot.regions.length} regions, written to ${opts.output}\n`,
     );
-  }
-}
-
-/**
- * Writes FILE.tmp, flushes it to disk, then renames it over FILE: a crash or a full disk leaves
- * the old FILE (or none), never half a snapshot that a later diff would reject.
- */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w', 0o644);
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== null) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new RuntimeError(`cannot write "${file}": ${writeReason(err)}`);
-  }
-}
-
-function writeReason(err: unknown): string {
-  switch ((err as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'its folder does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a folder';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    case 'EROFS':
-      return 'the file system is read-only';
-    default:
-      return (err as Error)?.message ?? String(err);
   }
 }
