@@ -3,9 +3,10 @@
 // fork(2), mmap with flags or madvise by itself: a real experiment needs a real native process.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensurePrivateDir, privateFileProblem, UntrustedDirError } from '../files/private-dir.js';
 import { HELPER_SOURCE } from './sources.js';
 
 /** The demo cannot run on this machine as it is (no compiler, not root, no cgroup): says why. */
@@ -66,25 +67,47 @@ export function compile(
 }
 
 /**
- * The helper program's path, built on first use into cacheDir(), once per version of its source,
- * compiler and architecture. -ldl for dlopen: glibc before 2.34 needs it, later ones have a stub.
+ * Makes (0700) and checks a folder the demo keeps its helper or files in. With no home the cache is
+ * in the shared temp dir, where another user could have made it first and left a program there to
+ * be run as root: a folder that is not ours alone is refused, never used.
  */
-export function helperBinary(demo: string): string {
+export function ensureLabDir(dir: string): void {
+  try {
+    ensurePrivateDir(dir, "the demo helper's cache folder");
+  } catch (err) {
+    if (!(err instanceof UntrustedDirError)) throw err;
+    throw new LabUnavailableError(`${err.message} (or set XDG_CACHE_HOME to a folder of your own)`);
+  }
+}
+
+/** The name of the folder the helper's current version is built in, under cacheDir(). */
+export function helperDirName(): string {
   const hash = createHash('sha256')
     .update(HELPER_SOURCE)
     .update(`\0${compiler()}\0${process.arch}`)
     .digest('hex')
     .slice(0, 16);
+  return `lab-${hash}`;
+}
+
+/**
+ * The helper program's path, built on first use into cacheDir(), once per version of its source,
+ * compiler and architecture. -ldl for dlopen: glibc before 2.34 needs it, later ones have a stub.
+ * Only a program in a folder of ours alone, that we built, is ever run.
+ */
+export function helperBinary(demo: string): string {
+  const root = cacheDir();
+  ensureLabDir(root);
   // One folder per version, so that the program keeps its plain name (ps shows "memlens-lab").
-  const dir = join(cacheDir(), `lab-${hash}`);
+  const dir = join(root, helperDirName());
+  ensureLabDir(dir);
   const binary = join(dir, 'memlens-lab');
-  if (existsSync(binary)) return binary;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new LabError(
-      `cannot create the cache folder "${dir}" for the demo helper: ${(err as Error).message}`,
-    );
+  if (existsSync(binary)) {
+    const problem = privateFileProblem(binary);
+    if (problem !== null) {
+      throw new LabUnavailableError(`refusing to run the demo helper "${binary}": ${problem}; remove it`);
+    }
+    return binary;
   }
   compile(demo, HELPER_SOURCE, ['-O2', '-Wall', '-Wextra'], binary, ['-ldl']);
   return binary;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessSample } from '../collect/process.js';
 import type { ProcFs } from '../procfs/fs.js';
-import { cacheDir, helperBinary, LabError } from './build.js';
+import { cacheDir, ensureLabDir, helperBinary, LabError } from './build.js';
 import { Cleanups, onStopSignals, type StopSignal, signalExitCode } from './cleanup.js';
 import type { ReadingBuilder } from './expect.js';
 import { Helper, type Progress } from './helper.js';
@@ -141,7 +141,10 @@ export class Lab {
     let base = tmpdir();
     try {
       const type = statfsSync(base).type;
-      if (type === TMPFS_MAGIC || type === RAMFS_MAGIC) base = cacheDir();
+      if (type === TMPFS_MAGIC || type === RAMFS_MAGIC) {
+        base = cacheDir();
+        ensureLabDir(base);
+      }
     } catch {
       // statfs unsupported here: the temp dir it is
     }
