@@ -13,8 +13,12 @@ function me(): number {
   return process.geteuid?.() ?? process.getuid?.() ?? -1;
 }
 
-/** Why `path` may not be trusted as a private folder of this user, or null if it may. */
-export function privateDirProblem(path: string): string | null {
+/**
+ * Why `path` may not be trusted as a private folder of this user, or null if it may. With
+ * `rootMayOwn`, a folder of root's (that only root can write to) is trusted too: a folder the user
+ * named, such as /var/lib/memlens for a service.
+ */
+export function privateDirProblem(path: string, rootMayOwn = false): string | null {
   const uid = me();
   let st: ReturnType<typeof lstatSync>;
   try {
@@ -24,7 +28,8 @@ export function privateDirProblem(path: string): string | null {
   }
   if (st.isSymbolicLink()) return 'it is a symbolic link';
   if (!st.isDirectory()) return 'it is not a folder';
-  if (st.uid !== uid) return `it belongs to uid ${st.uid}, not to uid ${uid}`;
+  if (st.uid !== uid && !(rootMayOwn && st.uid === 0))
+    return `it belongs to uid ${st.uid}, not to uid ${uid}`;
   if (st.mode & GROUP_OR_OTHER_WRITE) return 'other users can write to it';
   // The folders above: resolved once (a link there is the owner's choice, e.g. /tmp -> /var/tmp),
   // then each must be ours or root's, and not writable by others unless sticky.

@@ -16,29 +16,22 @@ export class FileWriteError extends Error {
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
- * Refuses a target that exists and is not a regular file: writing "over" /dev/null, a FIFO or a
- * symlink would either replace a device with a file or follow a link someone else planted.
+ * Why `file` may not be written over, or null: a target that exists must be a regular file, since
+ * writing "over" /dev/null, a FIFO or a symlink would either replace a device with a file or follow
+ * a link someone else planted.
  */
-export function checkWritableTarget(file: string): void {
-  let kind: string | null;
+export function targetProblem(file: string): string | null {
+  let st: ReturnType<typeof lstatSync>;
   try {
-    const st = lstatSync(file);
-    kind = st.isFile()
-      ? null
-      : st.isSymbolicLink()
-        ? 'a symbolic link'
-        : st.isDirectory()
-          ? 'a folder'
-          : st.isCharacterDevice() || st.isBlockDevice()
-            ? 'a device'
-            : 'not a regular file';
+    st = lstatSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new FileWriteError(`cannot write "${file}": ${reason(err)}`);
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : reason(err);
   }
-  if (kind !== null) {
-    throw new FileWriteError(`cannot write "${file}": it is ${kind}; name a regular file (or - for stdout)`);
-  }
+  if (st.isFile()) return null;
+  if (st.isSymbolicLink()) return 'it is a symbolic link';
+  if (st.isDirectory()) return 'it is a folder';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'it is a device, not a regular file';
+  return 'it is not a regular file';
 }
 
 /**
@@ -55,7 +48,8 @@ export function createNewFile(path: string, mode = 0o600): number {
  * mode 0600 whatever the old one was.
  */
 export function writeFilePrivately(file: string, data: string | Uint8Array): void {
-  checkWritableTarget(file);
+  const problem = targetProblem(file);
+  if (problem !== null) throw new FileWriteError(`cannot write "${file}": ${problem}; name a regular file`);
   let tmp = '';
   let fd: number | null = null;
   try {

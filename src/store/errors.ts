@@ -6,6 +6,8 @@ export type HistoryErrorCode =
   | 'E_NOT_HISTORY'
   /** A newer memlens wrote the file; this one does not know its schema. */
   | 'E_SCHEMA_NEWER'
+  /** The folder does not exist, or the path names something that is not a regular file. */
+  | 'E_PATH'
   /** The file or its folder cannot be opened or created, or WAL mode is refused. */
   | 'E_OPEN'
   /** The retention tiers asked for make no sense. */

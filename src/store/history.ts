@@ -10,9 +10,10 @@
 // the last checkpoint (SQLite's default, 1000 pages: about a minute of ticks at 300 processes).
 // close() checkpoints and truncates.
 
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { createNewFile, reason, targetProblem } from '../files/private-file.js';
 import { TierState, toMs } from './_db.js';
 import type { Columnar } from './aggregate.js';
 import { Compactor } from './compact.js';
@@ -44,6 +45,28 @@ function fileSize(path: string): number {
   }
 }
 
+/**
+ * Makes the file (owner-only: it says which processes ran and how big they were) before SQLite
+ * opens it, so SQLite never creates it through a planted link; its -wal and -shm files take the
+ * database file's mode. An existing path must be a regular file.
+ */
+function createPrivately(path: string): void {
+  const problem = targetProblem(path);
+  if (problem !== null) throw new HistoryError('E_PATH', `cannot use "${path}" as the history: ${problem}`);
+  try {
+    if (lstatSync(dirname(path), { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw Object.assign(new Error('no folder'), { code: 'ENOENT' });
+    }
+    closeSync(createNewFile(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const kind = code === 'ENOENT' || code === 'ENOTDIR' ? 'E_PATH' : 'E_OPEN';
+    const why = code === 'ENOENT' ? 'its folder does not exist: create it first' : reason(err);
+    throw new HistoryError(kind, `cannot create "${path}": ${why}`, { cause: err });
+  }
+}
+
 export class History {
   /** The tiers, finest first. */
   readonly retention: readonly RetentionTier[];
@@ -54,21 +77,14 @@ export class History {
   private closed = false;
 
   /**
-   * Opens (creating folders, file and schema as needed) the history at `path`. Throws a
-   * HistoryError: E_NOT_HISTORY for a file that is not a memlens history (left untouched),
+   * Opens (creating the file and schema as needed) the history at `path`, in a folder that must
+   * exist. Throws a HistoryError: E_PATH for a folder that is missing or a path that is not a
+   * regular file, E_NOT_HISTORY for a file that is not a memlens history (left untouched),
    * E_SCHEMA_NEWER, E_OPEN, E_RETENTION.
    */
   static open(path: string, opts: HistoryOptions = {}): History {
     const retention = validateRetention(opts.retention ?? DEFAULT_RETENTION);
-    if (path !== ':memory:') {
-      try {
-        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      } catch (err) {
-        throw new HistoryError('E_OPEN', `Cannot create the folder of "${path}": ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-    }
+    if (path !== ':memory:') createPrivately(path);
     let db: Database.Database;
     try {
       db = new Database(path);

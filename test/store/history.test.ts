@@ -276,12 +276,20 @@ test('defaultPath: $XDG_STATE_HOME/memlens/history.db, else ~/.local/state/memle
   assert.match(History.defaultPath(), /\/memlens\/history\.db$/);
 });
 
-test('open creates the folders, WAL mode, a stamped schema; fileSizeBytes counts db and WAL', (t) => {
-  const path = join(tempDir(t), 'a', 'b', 'history.db');
+test('open makes the file 0600 (never the folders), WAL mode, a stamped schema; fileSizeBytes counts db and WAL', (t) => {
+  const missing = join(tempDir(t), 'a', 'history.db');
+  assert.throws(
+    () => History.open(missing),
+    (err: unknown) =>
+      err instanceof HistoryError &&
+      err.code === 'E_PATH' &&
+      err.message === `cannot create "${missing}": its folder does not exist: create it first`,
+  );
+  const path = join(tempDir(t), 'history.db');
   const h = History.open(path);
   h.writeTick(T0, { machine: machine(), processes: [proc(1, 1)], cgroups: [] });
   assert.ok(h.fileSizeBytes() >= statSync(path).size);
-  assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
   const pragmas = inspectDb(path, (db) => ({
     journal: db.pragma('journal_mode', { simple: true }),
     app: db.pragma('application_id', { simple: true }),
@@ -343,7 +351,8 @@ test('a file that is not a memlens history is refused with a clear error and lef
   // A folder where the file should be.
   assert.throws(
     () => History.open(dir),
-    (err: unknown) => err instanceof HistoryError && err.code === 'E_OPEN',
+    (err: unknown) =>
+      err instanceof HistoryError && err.code === 'E_PATH' && /it is a folder/.test(err.message),
   );
   // An empty file is a new history.
   const empty = join(dir, 'empty.db');

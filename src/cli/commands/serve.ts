@@ -1,5 +1,8 @@
 // memlens serve: the always-on view. Samples every process, keeps the history, and serves the
 // dashboard, the JSON API and Prometheus /metrics until SIGTERM or SIGINT.
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { ensurePrivateDir, privateDirProblem, UntrustedDirError } from '../../files/private-dir.js';
 import { isLoopback } from '../../server/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from '../../server/serve.js';
 import { HistoryError } from '../../store/errors.js';
@@ -30,6 +33,53 @@ function parsePort(value: string | undefined): number {
   return Number(value);
 }
 
+/** An address to listen on: an IP address, or a host name as RFC 1123 spells one. */
+function parseHost(value: string | undefined): string {
+  if (value === undefined) return DEFAULT_HOST;
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+  // A name whose last label is all digits is a mistyped address, not a host name (999.1.1.1).
+  const parts = value.split('.');
+  const name = value.length <= 253 && parts.every((p) => label.test(p)) && !/^\d+$/.test(parts.at(-1) ?? '');
+  if (isIP(value) === 0 && !name) {
+    throw new UsageError(
+      `--host takes an IP address or a host name (e.g. 127.0.0.1, ::1, 0.0.0.0), not "${value}"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The history file: --db as given, in a folder that must exist and that no other user can write
+ * to (they could plant links at the database's -wal and -shm names); by default the state folder,
+ * made 0700 and checked.
+ */
+function historyPath(db: string | undefined): string {
+  if (db === undefined) {
+    const path = History.defaultPath(process.env);
+    try {
+      ensurePrivateDir(dirname(path), 'the history folder');
+    } catch (err) {
+      if (err instanceof UntrustedDirError) throw new RuntimeError(`${err.message} (or pass --db FILE)`);
+      throw err;
+    }
+    return path;
+  }
+  if (db === '' || db === ':memory:') {
+    throw new UsageError(`--db takes the file to keep the history in, not "${db}"`);
+  }
+  const folder = dirname(resolve(db));
+  const problem = privateDirProblem(folder, true);
+  if (problem === 'it does not exist') {
+    throw new UsageError(`--db ${db}: its folder ${folder} does not exist: create it first`);
+  }
+  if (problem !== null) {
+    throw new UsageError(
+      `--db ${db}: refusing the folder ${folder}: ${problem}; choose one only you can write to`,
+    );
+  }
+  return db;
+}
+
 function checkToken(token: string | null, host: string, noAuth: boolean): void {
   if (token !== null && noAuth)
     throw new UsageError('--no-auth and a token contradict each other: pass one of them');
@@ -46,7 +96,7 @@ function checkToken(token: string | null, host: string, noAuth: boolean): void {
 }
 
 export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): Promise<void> {
-  const host = opts.host ?? DEFAULT_HOST;
+  const host = parseHost(opts.host);
   const port = parsePort(opts.port);
   const intervalSec = parseDuration(opts.interval ?? '1s', '--interval') as number;
   if (intervalSec < 0.1 || intervalSec > 3600) {
@@ -58,7 +108,7 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
   const token = opts.token ?? (process.env.MEMLENS_TOKEN || null);
   checkToken(token, host, noAuth);
   const ctx = createContext(globals);
-  const dbPath = opts.db ?? History.defaultPath(process.env);
+  const dbPath = historyPath(opts.db);
 
   let server: RunningServer;
   try {
@@ -73,6 +123,7 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
       pageSize: ctx.pageSize,
     });
   } catch (err) {
+    if (err instanceof HistoryError && err.code === 'E_PATH') throw new UsageError(err.message);
     if (err instanceof HistoryError) throw new RuntimeError(err.message);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
@@ -85,6 +136,8 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
       );
     if (code === 'EADDRNOTAVAIL')
       throw new RuntimeError(`cannot listen on ${host}: no such address on this machine`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      throw new UsageError(`--host ${host}: no such host name (give an IP address, e.g. 127.0.0.1)`);
     throw err;
   }
   // The first line is the contract with scripts and tests: with --port 0 it has the real port.
