@@ -86,7 +86,6 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
     if (!(err instanceof UntrustedError)) throw err;
     throw new Error(`Cannot publish the memlens runtime channel: ${err.message}; expected a private folder`);
   }
-  sweep(folder);
   const own = `${process.pid}.json`;
   const path = channelFile(dir, process.pid);
   let startTimeTicks: number | null = null;
@@ -133,13 +132,21 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
     write(m[2] as string);
   };
 
-  write(null);
-  // The folder's fd path: inotify watches the folder that was checked, wherever `dir` points now.
-  let watcher: FSWatcher | null = watch(folder.at, { persistent: false }, (_event, name) => {
-    if (name) answer(name.toString());
-  });
-  // Requests made before the watch began.
-  for (const name of folder.list()) answer(name);
+  let watcher: FSWatcher | null = null;
+  try {
+    sweep(folder);
+    write(null);
+    // The folder's fd path: inotify watches the folder that was checked, wherever `dir` points now.
+    watcher = watch(folder.at, { persistent: false }, (_event, name) => {
+      if (name) answer(name.toString());
+    });
+    // Requests made before the watch began.
+    for (const name of folder.list()) answer(name);
+  } catch (err) {
+    watcher?.close();
+    folder.close();
+    throw err;
+  }
 
   let closed = false;
   const close = () => {
