@@ -13,21 +13,16 @@
 // Readers look in /run/user/<uid>/memlens (systemd's XDG_RUNTIME_DIR), /tmp/memlens-<uid> and,
 // for their own user, their own $XDG_RUNTIME_DIR/memlens. They trust a folder and file only when
 // owned by the process's user and closed to everyone else: /tmp is shared, and a folder
-// someone else made there could hold figures forged for another user's process.
+// someone else made there could hold figures forged for another user's process. The check is
+// made on the open folder, and its files are reached through it (collect/private-folder.ts), so
+// a folder swapped for a link after the check cannot make root write or read elsewhere; a
+// document is read only up to CHANNEL_MAX_BYTES.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryStats } from '../runtime/types.js';
+import { parseBoundedJson } from './bounded-input.js';
+import { openPrivateFolder, type PrivateFolder, UntrustedError } from './private-folder.js';
 
 export const CHANNEL_FORMAT = 1;
 
@@ -59,30 +54,35 @@ export function candidateDirs(uid: number): string[] {
 export const channelFile = (dir: string, pid: number) => join(dir, `${pid}.json`);
 export const REQUEST_PATTERN = /^(\d+)\.request-([0-9a-f]{16})$/;
 
-/** Why this folder or file cannot be trusted for `uid`, or null when it can. Never follows links. */
-export function untrusted(path: string, uid: number, kind: 'dir' | 'file'): string | null {
-  const st = lstatSync(path);
-  if (kind === 'dir' ? !st.isDirectory() : !st.isFile())
-    return `"${path}" is not a ${kind === 'dir' ? 'folder' : 'regular file'}`;
-  if (st.uid !== uid) return `"${path}" belongs to uid ${st.uid}, not ${uid}`;
-  if ((st.mode & 0o077) !== 0)
-    return `"${path}" is open to other users (mode ${(st.mode & 0o777).toString(8)})`;
-  return null;
-}
+/** The most a channel document may be: it is a few KiB; more is refused unread. */
+export const CHANNEL_MAX_BYTES = 1024 * 1024;
 
 export type FoundChannel =
   | { found: true; dir: string; path: string; doc: ChannelDocument }
   | { found: false; reason: string };
 
-function readDoc(path: string, uid: number): ChannelDocument {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+/** The document of `pid` in this folder; throws UntrustedError when it is not one. */
+function readDoc(folder: PrivateFolder, pid: number): ChannelDocument {
+  const text = folder.readPrivate(`${pid}.json`, CHANNEL_MAX_BYTES).toString('utf8');
+  const notOne = `"${channelFile(folder.path, pid)}" is not a memlens runtime channel for pid ${pid}`;
+  let doc: Partial<ChannelDocument> | null;
   try {
-    const st = fstatSync(fd);
-    if (st.uid !== uid || (st.mode & 0o077) !== 0) throw new Error(`"${path}" is not private to uid ${uid}`);
-    return JSON.parse(readFileSync(fd, 'utf8')) as ChannelDocument;
-  } finally {
-    closeSync(fd);
+    doc = parseBoundedJson(text) as Partial<ChannelDocument> | null;
+  } catch (err) {
+    throw new UntrustedError(`${notOne}: ${(err as Error).message}`);
   }
+  if (doc?.memlensRuntimeChannel !== CHANNEL_FORMAT || doc.pid !== pid) throw new UntrustedError(notOne);
+  return doc as ChannelDocument;
+}
+
+/** Why the folder cannot be used, from what opening it threw; null when it does not exist. */
+function refusal(err: unknown, path: string, uid: number): string | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return null;
+  if (err instanceof UntrustedError) return err.message;
+  return code === 'EACCES'
+    ? `permission denied reading "${path}": only uid ${uid} and root can`
+    : (err as Error).message;
 }
 
 /**
@@ -93,32 +93,20 @@ export function findChannel(pid: number, uid: number, startTimeTicks: number | n
   const reasons: string[] = [];
   for (const dir of candidateDirs(uid)) {
     const path = channelFile(dir, pid);
+    let folder: PrivateFolder | null = null;
     try {
-      const why = untrusted(dir, uid, 'dir') ?? untrusted(path, uid, 'file');
-      if (why) {
-        reasons.push(why);
-        continue;
-      }
-      const doc = readDoc(path, uid);
-      if (doc.memlensRuntimeChannel !== CHANNEL_FORMAT || doc.pid !== pid) {
-        reasons.push(`"${path}" is not a memlens runtime channel for pid ${pid}`);
-      } else if (
-        startTimeTicks !== null &&
-        doc.startTimeTicks !== null &&
-        doc.startTimeTicks !== startTimeTicks
-      ) {
+      folder = openPrivateFolder(dir, uid);
+      const doc = readDoc(folder, pid);
+      if (startTimeTicks !== null && doc.startTimeTicks !== null && doc.startTimeTicks !== startTimeTicks) {
         reasons.push(`"${path}" was left by an earlier process with pid ${pid}`);
       } else {
         return { found: true, dir, path, doc };
       }
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue;
-      reasons.push(
-        code === 'EACCES'
-          ? `permission denied reading "${path}": only uid ${uid} and root can`
-          : (err as Error).message,
-      );
+      const why = refusal(err, folder ? path : dir, uid);
+      if (why) reasons.push(why);
+    } finally {
+      folder?.close();
     }
   }
   return { found: false, reason: reasons[0] ?? 'the process does not publish a memlens runtime channel' };
@@ -131,37 +119,51 @@ export interface ChannelAnswer {
   ageSec: number;
 }
 
-/** Asks the process for fresh figures (see the top of this file) and waits up to timeoutMs. */
+/**
+ * Asks the process for fresh figures (see the top of this file) and waits up to timeoutMs. The
+ * folder is opened and checked again, and the request made and the answer read through that one
+ * descriptor: the folder found a moment ago may have been swapped for a link since.
+ */
 export async function requestChannel(
   found: Extract<FoundChannel, { found: true }>,
   uid: number,
   timeoutMs = 1000,
 ): Promise<ChannelAnswer> {
   const nonce = randomBytes(8).toString('hex');
-  const request = join(found.dir, `${found.doc.pid}.request-${nonce}`);
+  const request = `${found.doc.pid}.request-${nonce}`;
   let doc = found.doc;
+  const last = () => ({ doc, fresh: false, ageSec: (Date.now() - doc.writtenAtMs) / 1000 });
+  let folder: PrivateFolder;
   try {
-    writeFileSync(request, '', { flag: 'wx', mode: 0o600 });
+    folder = openPrivateFolder(found.dir, uid);
   } catch {
-    // Cannot ask (a read-only view of the folder): the last figures are all there is.
-    return { doc, fresh: false, ageSec: (Date.now() - doc.writtenAtMs) / 1000 };
+    return last(); // no longer the folder that was checked: the last figures are all there is
   }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 10));
+  try {
     try {
-      doc = readDoc(found.path, uid);
+      closeSync(folder.create(request));
     } catch {
-      continue; // between the writer's write and rename there is always a whole file: retry
+      return last(); // cannot ask (a read-only view of the folder)
     }
-    if (doc.answers === nonce) return { doc, fresh: true, ageSec: (Date.now() - doc.writtenAtMs) / 1000 };
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      try {
+        doc = readDoc(folder, found.doc.pid);
+      } catch {
+        continue; // between the writer's write and rename there is always a whole file: retry
+      }
+      if (doc.answers === nonce) return { doc, fresh: true, ageSec: (Date.now() - doc.writtenAtMs) / 1000 };
+    }
+    try {
+      folder.remove(request); // false: the writer took it after all
+    } catch {
+      // a request left there is harmless, and swept once the process is gone
+    }
+    return last();
+  } finally {
+    folder.close();
   }
-  try {
-    unlinkSync(request);
-  } catch {
-    // the writer took it after all
-  }
-  return { doc, fresh: false, ageSec: (Date.now() - doc.writtenAtMs) / 1000 };
 }
 
 /** PIDs with a channel file in the folders of these users: one readdir per folder, for `oom`. */
@@ -171,7 +173,12 @@ export function listChannelPids(uids: Iterable<number>): Map<number, number> {
     for (const dir of candidateDirs(uid)) {
       let names: string[];
       try {
-        names = readdirSync(dir);
+        const folder = openPrivateFolder(dir, uid);
+        try {
+          names = folder.list();
+        } finally {
+          folder.close();
+        }
       } catch {
         continue;
       }

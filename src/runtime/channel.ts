@@ -9,20 +9,17 @@ import {
   type FSWatcher,
   mkdirSync,
   openSync,
-  readdirSync,
   renameSync,
-  unlinkSync,
   watch,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { openPrivateFolder, type PrivateFolder, UntrustedError } from '../collect/private-folder.js';
 import {
   CHANNEL_FORMAT,
   type ChannelDocument,
   channelDir,
   channelFile,
   REQUEST_PATTERN,
-  untrusted,
 } from '../collect/runtime-channel.js';
 import { createProcFs } from '../procfs/fs.js';
 import { readStat } from '../procfs/stat.js';
@@ -54,19 +51,19 @@ function alive(pid: number): boolean {
   }
 }
 
-const removeQuietly = (path: string) => {
+const removeQuietly = (folder: PrivateFolder, name: string) => {
   try {
-    unlinkSync(path);
+    folder.remove(name);
   } catch {
-    // already gone
+    // nothing more to do: the file stays
   }
 };
 
 /** Files of processes that died without removing theirs (SIGKILL, a crash). */
-function sweep(dir: string): void {
-  for (const name of readdirSync(dir)) {
+function sweep(folder: PrivateFolder): void {
+  for (const name of folder.list()) {
     const m = /^(\d+)\.(?:json|request-[0-9a-f]+)$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) removeQuietly(join(dir, name));
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) removeQuietly(folder, name);
   }
 }
 
@@ -80,10 +77,16 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  // A folder someone else made (in /tmp, say) must not receive our figures nor be trusted.
-  const why = untrusted(dir, uid, 'dir');
-  if (why) throw new Error(`Cannot publish the memlens runtime channel: ${why}; expected a private folder`);
-  sweep(dir);
+  // A folder someone else made (in /tmp, say) must not receive our figures nor be trusted. It is
+  // used only through the descriptor that was checked, as readers do (collect/private-folder.ts).
+  let folder: PrivateFolder;
+  try {
+    folder = openPrivateFolder(dir, uid);
+  } catch (err) {
+    if (!(err instanceof UntrustedError)) throw err;
+    throw new Error(`Cannot publish the memlens runtime channel: ${err.message}; expected a private folder`);
+  }
+  const own = `${process.pid}.json`;
   const path = channelFile(dir, process.pid);
   let startTimeTicks: number | null = null;
   try {
@@ -103,7 +106,7 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
       stats: memoryStats({ detail: options.detail === true }),
     };
     // Write aside, then rename: a reader never sees half a file.
-    const tmp = `${path}.tmp`;
+    const tmp = folder.entry(`${own}.tmp`);
     const fd = openSync(
       tmp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
@@ -114,28 +117,36 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    renameSync(tmp, folder.entry(own));
   };
 
   const answer = (name: string) => {
     const m = REQUEST_PATTERN.exec(name);
     if (!m || Number(m[1]) !== process.pid) return;
-    const request = join(dir, name);
     try {
       // The watch also reports the request's removal: only a request still there is answered.
-      unlinkSync(request);
+      if (!folder.remove(name)) return;
     } catch {
       return;
     }
     write(m[2] as string);
   };
 
-  write(null);
-  let watcher: FSWatcher | null = watch(dir, { persistent: false }, (_event, name) => {
-    if (name) answer(name.toString());
-  });
-  // Requests made before the watch began.
-  for (const name of readdirSync(dir)) answer(name);
+  let watcher: FSWatcher | null = null;
+  try {
+    sweep(folder);
+    write(null);
+    // The folder's fd path: inotify watches the folder that was checked, wherever `dir` points now.
+    watcher = watch(folder.at, { persistent: false }, (_event, name) => {
+      if (name) answer(name.toString());
+    });
+    // Requests made before the watch began.
+    for (const name of folder.list()) answer(name);
+  } catch (err) {
+    watcher?.close();
+    folder.close();
+    throw err;
+  }
 
   let closed = false;
   const close = () => {
@@ -143,7 +154,8 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
     closed = true;
     watcher?.close();
     watcher = null;
-    removeQuietly(path);
+    removeQuietly(folder, own);
+    folder.close();
     process.removeListener('exit', close);
     for (const sig of EXIT_SIGNALS) process.removeListener(sig, onSignal);
   };
@@ -156,5 +168,11 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
   }
   process.on('exit', close);
   for (const sig of EXIT_SIGNALS) process.on(sig, onSignal);
-  return { path, publish: () => write(null), close };
+  return {
+    path,
+    publish: () => {
+      if (!closed) write(null);
+    },
+    close,
+  };
 }

@@ -1,6 +1,6 @@
 // memlens diff: what changed between two snapshots of a process, in figures and in a sentence.
 // Reads only the two files, never /proc: snapshots can be compared on another machine.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import {
   type CategoryChange,
   type Change,
@@ -10,6 +10,13 @@ import {
   type SnapshotDiff,
   SnapshotFormatError,
 } from '../../analysis/diff.js';
+import {
+  formatLimit,
+  JsonDepthError,
+  MiB,
+  parseBoundedJson,
+  readAtMost,
+} from '../../collect/bounded-input.js';
 import type { GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { type Column, renderTable } from '../render/table.js';
@@ -47,12 +54,32 @@ export async function runDiff(
   );
 }
 
-/** Unreadable is a runtime failure (exit 1); readable but not JSON is a wrong argument (exit 2). */
+/**
+ * The most a snapshot file may be. A region takes 400 to 500 bytes, so a process at the default
+ * vm.max_map_count (65,530 mappings) makes a snapshot of about 30 MiB; a file larger than this
+ * is not a snapshot, and reading stops there (/dev/zero, a pipe that never ends).
+ */
+const SNAPSHOT_MAX_BYTES = 64 * MiB;
+
+/** Unreadable is a runtime failure (exit 1); readable but not a snapshot is a wrong argument (exit 2). */
 function readSnapshotJson(file: string): unknown {
+  const notSnapshot = (why: string) => new UsageError(`"${file}" is not a memlens snapshot: ${why}`);
+  const tooBig = () => notSnapshot(`it is larger than ${formatLimit(SNAPSHOT_MAX_BYTES)}`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const fd = openSync(file, 'r');
+    try {
+      // A regular file is judged by its size unread; anything else (a device, a pipe) is read
+      // one byte past the limit at most.
+      if (fstatSync(fd).size > SNAPSHOT_MAX_BYTES) throw tooBig();
+      const read = readAtMost(fd, SNAPSHOT_MAX_BYTES);
+      if (!read.complete) throw tooBig();
+      text = read.bytes.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
@@ -65,11 +92,12 @@ function readSnapshotJson(file: string): unknown {
     throw new RuntimeError(`cannot read "${file}": ${why}`);
   }
   try {
-    return JSON.parse(text);
+    return parseBoundedJson(text);
   } catch (err) {
+    if (err instanceof JsonDepthError) throw notSnapshot(err.message);
     // JSON.parse quotes the text it choked on, newlines and all; the error must stay one line.
     const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 100);
-    throw new UsageError(`"${file}" is not a memlens snapshot: it is not JSON (${why})`);
+    throw notSnapshot(`it is not JSON (${why})`);
   }
 }
 
