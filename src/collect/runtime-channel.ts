@@ -20,9 +20,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseBoundedJson } from '../files/bounded-input.js';
+import { openPrivateFolder, type PrivateFolder, UntrustedError } from '../files/private-folder.js';
 import type { MemoryStats } from '../runtime/types.js';
-import { parseBoundedJson } from './bounded-input.js';
-import { openPrivateFolder, type PrivateFolder, UntrustedError } from './private-folder.js';
 
 export const CHANNEL_FORMAT = 1;
 

@@ -13,7 +13,6 @@ import {
   watch,
   writeSync,
 } from 'node:fs';
-import { openPrivateFolder, type PrivateFolder, UntrustedError } from '../collect/private-folder.js';
 import {
   CHANNEL_FORMAT,
   type ChannelDocument,
@@ -21,6 +20,7 @@ import {
   channelFile,
   REQUEST_PATTERN,
 } from '../collect/runtime-channel.js';
+import { openPrivateFolder, type PrivateFolder, UntrustedError } from '../files/private-folder.js';
 import { createProcFs } from '../procfs/fs.js';
 import { readStat } from '../procfs/stat.js';
 import { memoryStats } from './stats.js';

@@ -25,13 +25,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openPrivateFolder, UntrustedError } from '../../src/collect/private-folder.js';
 import {
   CHANNEL_FORMAT,
   type ChannelDocument,
   findChannel,
   requestChannel,
 } from '../../src/collect/runtime-channel.js';
+import { openPrivateFolder, UntrustedError } from '../../src/files/private-folder.js';
 import { enableRuntimeChannel } from '../../src/runtime/channel.js';
 import { memoryStats } from '../../src/runtime/stats.js';
 import { buildChild } from '../helpers/children.js';

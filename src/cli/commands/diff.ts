@@ -10,13 +10,7 @@ import {
   type SnapshotDiff,
   SnapshotFormatError,
 } from '../../analysis/diff.js';
-import {
-  formatLimit,
-  JsonDepthError,
-  MiB,
-  parseBoundedJson,
-  readAtMost,
-} from '../../collect/bounded-input.js';
+import { formatLimit, JsonDepthError, MiB, parseBoundedJson, readAtMost } from '../../files/bounded-input.js';
 import type { GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { type Column, renderTable } from '../render/table.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { JsonDepthError, jsonDepth, parseBoundedJson, readAtMost } from '../../src/collect/bounded-input.js';
+import { JsonDepthError, jsonDepth, parseBoundedJson, readAtMost } from '../../src/files/bounded-input.js';
 
 /** The nesting of a parsed value, the way the text spells it. */
 function depthOf(v: unknown): number {
