@@ -3,6 +3,9 @@
 // flood gets 503 with Retry-After (an answer, never a bare close), a GET with a body is refused
 // without the body being read, and a socket that sends nothing is closed after the README's
 // 10 s. One case runs the server in-process with a short header timeout, for the slow paths.
+// And small things of the HTTP surface: the Bearer scheme in any case (RFC 9110 makes schemes
+// case-insensitive), a 405 that says what is allowed, and the answers node's own parser writes
+// (400, 431) carrying the same JSON error body as every other error of the API.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -186,4 +189,59 @@ test('in-process, header timeout 300 ms: a silent socket and one that dribbles i
   } finally {
     await server.close();
   }
+});
+
+test('the Bearer scheme is accepted in any case; the token itself is not', async () => {
+  for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) {
+    const res = await fetch(`${serve.url}/api/machine`, { headers: { authorization: `${scheme} ${TOKEN}` } });
+    assert.equal(res.status, 200, scheme);
+    await res.text();
+  }
+  const wrongCase = await fetch(`${serve.url}/api/machine`, {
+    headers: { authorization: `bearer ${TOKEN.toUpperCase()}` },
+  });
+  assert.equal(wrongCase.status, 401);
+  const basic = await fetch(`${serve.url}/api/machine`, { headers: { authorization: `Basic ${TOKEN}` } });
+  assert.equal(basic.status, 401);
+});
+
+test('a 405 carries Allow: GET, HEAD and the error body', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
+    const res = await fetch(`${serve.url}/api/machine`, { method });
+    assert.equal(res.status, 405, method);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD', method);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'method-not-allowed');
+  }
+});
+
+/** Sends `request` as is and returns the answer, which the server closes after. */
+async function exchange(request: string) {
+  const c = await rawConnect(port, request);
+  await c.closed;
+  const a = await c.answer;
+  assert.ok(a, `an answer, got ${JSON.stringify(c.received().slice(0, 200))}`);
+  return a;
+}
+
+test("node's 400 for a request that is not HTTP has the API's JSON error body", async () => {
+  for (const request of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n']) {
+    const a = await exchange(request);
+    assert.equal(a.status, 400, request);
+    assert.equal(a.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(a.body), {
+      error: { code: 'bad-request', message: 'The request is not valid HTTP/1.1' },
+    });
+  }
+});
+
+test("node's 431 for headers over 16 KiB has the API's JSON error body", async () => {
+  const a = await exchange(getRequest('/api/machine', TOKEN, `X-Big: ${'a'.repeat(20_000)}\r\n`));
+  assert.equal(a.status, 431);
+  assert.equal(a.headers['content-type'], 'application/json');
+  const body = JSON.parse(a.body) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'headers-too-large');
+  assert.match(body.error.message, /16 KiB/);
+  // The server is still fine.
+  const ok = await fetch(`${serve.url}/api/machine`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(ok.status, 200);
 });
