@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): Hono {
     // with Connection: close, so node closes the socket rather than reading the body to its end
     // to keep the connection (a chunked body need not have one).
     const hasBody =
-      c.req.header('transfer-encoding') !== undefined || !/^0?$/.test(c.req.header('content-length') ?? '');
+      c.req.header('transfer-encoding') !== undefined || !/^0*$/.test(c.req.header('content-length') ?? '');
     const close: Record<string, string> = hasBody ? { Connection: 'close' } : {};
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       throw new HttpError(

@@ -146,6 +146,10 @@ test('HEAD with a Content-Length and POST with a body are refused and closed too
     head.socket.destroy();
     post.socket.destroy();
   }
+  // An empty body is no body: some clients send Content-Length: 0 on every GET.
+  const empty = await rawConnect(port, getRequest('/metrics', TOKEN, 'Content-Length: 0\r\n'));
+  assert.equal((await empty.answer)?.status, 200);
+  empty.socket.destroy();
 });
 
 test('a socket that sends nothing is answered 408 and closed by the server after 10 s', {
