@@ -160,7 +160,13 @@ async function main(argv: string[]): Promise<number> {
     ) {
       return 0;
     }
-    if (err instanceof CommanderError && err.code === 'commander.help') return 0;
+    if (err instanceof CommanderError && err.code === 'commander.help') {
+      if (err.exitCode === 0) return 0;
+      // No command given: commander's help is written to the suppressed writeErr, so print it
+      // here; not saying what to do is a usage error.
+      process.stderr.write(program.helpInformation());
+      return 2;
+    }
     const { message, code } = describe(err);
     if (code === 0) return 0;
     process.stderr.write(`memlens: ${message}\n`);

@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers);
     }
     (deps.logError ?? ((e) => console.error('memlens serve: internal error:', e)))(err);
     return c.json({ error: { code: 'internal', message: 'Internal error: see the server log' } }, 500);
@@ -106,12 +106,29 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `No route "${c.req.path}"` } }, 404));
 
   app.use(async (c, next) => {
-    // Read-only API: nothing takes a body, so anything but GET/HEAD is refused before auth.
+    // Read-only API: nothing takes a body. A request that has one is answered before auth and
+    // with Connection: close, so node closes the socket rather than reading the body to its end
+    // to keep the connection (a chunked body need not have one).
+    const hasBody =
+      c.req.header('transfer-encoding') !== undefined || !/^0*$/.test(c.req.header('content-length') ?? '');
+    const close: Record<string, string> = hasBody ? { Connection: 'close' } : {};
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       throw new HttpError(
         405,
         'method-not-allowed',
         `Method ${c.req.method} is not allowed: this API is read-only`,
+        {
+          Allow: 'GET, HEAD',
+          ...close,
+        },
+      );
+    }
+    if (hasBody) {
+      throw new HttpError(
+        413,
+        'body-not-allowed',
+        'This API takes no request body: send the request without one',
+        close,
       );
     }
     await next();

@@ -4,7 +4,7 @@
 // Host header must name the machine itself, so a web page cannot reach a loopback server
 // through a DNS name that it re-points at 127.0.0.1 (DNS rebinding).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { HttpError } from './params.js';
 
@@ -15,6 +15,17 @@ export interface AuthOptions {
   token: string | null;
   /** Host names accepted without a token; null accepts any (--no-auth on a public address). */
   allowedHosts: readonly string[] | null;
+  /**
+   * Called when a request passed; it may throw (an HttpError) to refuse it anyway. serve.ts
+   * moves the request's socket to the authenticated connection slots here.
+   */
+  onAuthenticated?: (c: Context) => void;
+}
+
+/** The credentials of an Authorization header; the scheme is case-insensitive (RFC 9110, 11.1). */
+export function bearerToken(header: string | undefined): string | null {
+  const m = header === undefined ? null : /^bearer +(.*)$/is.exec(header.trim());
+  return m ? (m[1] as string).trim() : null;
 }
 
 /**
@@ -53,10 +64,10 @@ export function authMiddleware(opts: AuthOptions): MiddlewareHandler {
           `Host "${host}" is not this server's: open it as http://127.0.0.1`,
         );
       }
+      opts.onAuthenticated?.(c);
       return next();
     }
-    const header = c.req.header('authorization');
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
+    const bearer = bearerToken(c.req.header('authorization'));
     const query = c.req.query('token');
     const given = bearer ?? query ?? getCookie(c, COOKIE) ?? null;
     if (given === null || !tokenMatches(given, token)) {
@@ -66,6 +77,7 @@ export function authMiddleware(opts: AuthOptions): MiddlewareHandler {
         'This server needs its token: send "Authorization: Bearer TOKEN", or open /?token=TOKEN once in a browser',
       );
     }
+    opts.onAuthenticated?.(c);
     if (query !== undefined) {
       // The browser keeps the token in a cookie from now on, and the address bar loses it.
       setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });

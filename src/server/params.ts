@@ -8,6 +8,8 @@ export class HttpError extends Error {
     readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503,
     readonly code: string,
     message: string,
+    /** Sent with the error: Allow on a 405, Retry-After on a 503, Connection: close. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

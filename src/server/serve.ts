@@ -2,14 +2,18 @@
 // HTTP server with limits, and an orderly stop. The CLI command (cli/commands/serve.ts) checks the
 // options and prints; this module owns the parts and their order.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import type { AddressInfo, Socket } from 'node:net';
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
 import type { ProcFs } from '../procfs/fs.js';
 import { History } from '../store/history.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
+import { ConnectionGate, type GateLimits } from './connection-gate.js';
 import { DEFAULT_EVENTS, EventHub } from './events.js';
 import { createMetrics } from './metrics.js';
+import { HttpError } from './params.js';
+import { clientErrorHandler } from './raw-answer.js';
 import { ServerSampler } from './sampler.js';
 import { Views } from './views.js';
 
@@ -28,6 +32,8 @@ export interface ServeOptions {
   pageSize: number;
   webRoot?: string;
   logError?: (err: unknown) => void;
+  /** SERVER_LIMITS by default; tests shorten the timeouts. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -39,15 +45,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Abuse limits of the node server. Every route is a GET with a short query: 16 KiB of headers is
-// plenty, and a client gets 10 s to send them and 30 s for the whole request. Responses (event
-// streams included) are not limited by these: they bound what a client sends, not what it reads.
-export const SERVER_LIMITS = {
+// Abuse limits of the node server. Every route is a GET with a short query and no body: 16 KiB
+// of headers is plenty, and a client gets 10 s from connecting to send them (a connection that
+// sends nothing is closed then) and 30 s for the whole request. Connection slots are counted
+// apart before and after authentication (connection-gate.ts). Responses (event streams included)
+// are not limited by these: they bound what a client sends, not what it reads.
+export interface ServerLimits extends GateLimits {
+  maxHeaderSize: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
   maxHeaderSize: 16 * 1024,
-  headersTimeout: 10_000,
-  requestTimeout: 30_000,
-  keepAliveTimeout: 5_000,
-  maxConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxUnauthenticated: 128,
+  maxAuthenticated: 256,
+  retryAfterSec: 1,
 };
 
 function urlHost(host: string): string {
@@ -63,6 +79,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     sampler.tick(Date.now() / 1000);
     const views = new Views(sampler, o.fs, o.pageSize);
     const events = new EventHub(views, DEFAULT_EVENTS);
+    const limits = { ...SERVER_LIMITS, ...o.limits };
+    let gate: ConnectionGate | null = null;
     const app = createApp({
       views,
       history,
@@ -72,14 +90,36 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         token: o.token,
         // Without a token on loopback, only loopback names are valid hosts (see auth.ts).
         allowedHosts: o.token === null && !isLoopback(o.host) ? null : [o.host],
+        onAuthenticated: (c: Context) => {
+          const socket = (c.env as HttpBindings | undefined)?.incoming.socket as Socket | undefined;
+          if (gate && !gate.authenticate(socket)) {
+            throw new HttpError(
+              503,
+              'too-many-clients',
+              `${limits.maxAuthenticated} clients are connected already: retry in ${limits.retryAfterSec} s`,
+              { 'Retry-After': String(limits.retryAfterSec), Connection: 'close' },
+            );
+          }
+        },
       },
       webRoot: o.webRoot,
       logError: o.logError,
     });
-    const { maxConnections, ...serverOptions } = SERVER_LIMITS;
-    const s = createAdaptorServer({ fetch: app.fetch, serverOptions }) as Server;
+    const s = createAdaptorServer({
+      fetch: app.fetch,
+      serverOptions: {
+        maxHeaderSize: limits.maxHeaderSize,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Node checks the two timeouts above only this often (30 s by default, which made an
+        // idle connection last 30 s): check each second, so they hold to the second.
+        connectionsCheckingInterval: 1_000,
+      },
+    }) as Server;
     server = s;
-    s.maxConnections = maxConnections;
+    gate = new ConnectionGate(s, limits);
+    s.on('clientError', clientErrorHandler(limits.maxHeaderSize / 1024, limits.headersTimeoutMs / 1000));
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
       s.listen(o.port, o.host, () => {
@@ -101,6 +141,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           events.closeAll();
           const closed = new Promise<void>((resolve) => s.close(() => resolve()));
           s.closeAllConnections();
+          gate?.closeAll();
           await closed;
           history.close();
         })();

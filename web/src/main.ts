@@ -4,9 +4,11 @@
 import { h } from './dom.js';
 import { clearErrors, onTick } from './live.js';
 import { cgroupPage } from './pages/cgroup.js';
+import { notFoundPage } from './pages/not-found.js';
 import { overviewPage } from './pages/overview.js';
 import type { Page } from './pages/page.js';
 import { processPage } from './pages/process.js';
+import { parseRoute } from './route.js';
 
 let current: Page | null = null;
 
@@ -20,19 +22,12 @@ function route(): void {
   const root = h('div', { class: 'page' });
   app.replaceChildren(root);
   window.scrollTo(0, 0);
-  const hash = decodeURI(location.hash.replace(/^#/, '')) || '/';
-  const proc = /^\/process\/(\d+)\/?$/.exec(hash);
-  const cg = /^\/cgroup\/(.+)$/.exec(location.hash.replace(/^#/, ''));
-  if (proc?.[1]) {
-    current = processPage(root, Number(proc[1]));
-    root.dataset.page = 'process';
-  } else if (cg?.[1]) {
-    current = cgroupPage(root, decodeURIComponent(cg[1]));
-    root.dataset.page = 'cgroup';
-  } else {
-    current = overviewPage(root);
-    root.dataset.page = 'overview';
-  }
+  const r = parseRoute(location.hash);
+  if (r.page === 'process') current = processPage(root, r.pid);
+  else if (r.page === 'cgroup') current = cgroupPage(root, r.path);
+  else if (r.page === 'overview') current = overviewPage(root);
+  else current = notFoundPage(root, r.hash);
+  root.dataset.page = r.page;
   if (!document.title.startsWith(current.title)) document.title = `${current.title} · memlens`;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('header nav a')) {
     a.classList.toggle('active', a.getAttribute('href') === '#/' && root.dataset.page === 'overview');
