@@ -1,7 +1,7 @@
 // A memory cgroup of the lab's own (root only), v1 or v2, whichever holds the memory controller:
 // created for one demo, named after the memlens process, removed when the demo ends. Writing to
 // cgroup files is the one write to the system memlens does, and only for its own cgroups.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { memoryCgroupByPath, memoryHierarchy } from '../collect/cgroups.js';
 import type { MemoryCgroup } from '../procfs/cgroup_memory.js';
@@ -10,8 +10,9 @@ import { ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
 import { LabError, LabUnavailableError } from './build.js';
 import type { Cleanups } from './cleanup.js';
+import { DEMO_PREFIX, removeStaleCgroups } from './stale.js';
 
-export const CGROUP_PREFIX = 'memlens-demo-';
+export const CGROUP_PREFIX = DEMO_PREFIX;
 
 export interface LabCgroup {
   /** The cgroup path, as /proc/PID/cgroup and `memlens oom --cgroup` name it. */
@@ -43,10 +44,6 @@ export function cgroupUnavailable(fs: ProcFs, demo: string): string | null {
   return null;
 }
 
-function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
-}
-
 function writeFile(folder: string, file: string, value: string): void {
   writeFileSync(posix.join(folder, file), value);
 }
@@ -67,25 +64,6 @@ async function removeFolder(folder: string): Promise<void> {
   throw new LabError(`could not remove the demo's cgroup "${folder}": it still holds tasks`);
 }
 
-/** Removes the cgroups of earlier runs whose memlens was killed before it could (SIGKILL). */
-function removeStale(mount: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(mount);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = new RegExp(`^${CGROUP_PREFIX}(\\d+)-`).exec(name);
-    if (!m || alive(Number(m[1]))) continue;
-    try {
-      rmdirSync(posix.join(mount, name));
-    } catch {
-      // still holds a task, or is not ours to judge
-    }
-  }
-}
-
 /** Creates the demo's cgroup at the top of the memory hierarchy and registers its removal. */
 export function createLabCgroup(fs: ProcFs, cleanups: Cleanups, demo: string): LabCgroup {
   const why = cgroupUnavailable(fs, demo);
@@ -93,7 +71,7 @@ export function createLabCgroup(fs: ProcFs, cleanups: Cleanups, demo: string): L
   const hierarchy = memoryHierarchy(fs);
   if (!hierarchy) throw new LabUnavailableError(`memlens demo ${demo} found no memory cgroup controller`);
   const mount = fs.path(hierarchy.mountDir);
-  removeStale(mount);
+  removeStaleCgroups(mount);
   const name = `${CGROUP_PREFIX}${process.pid}-${demo}`;
   const folder = posix.join(mount, name);
   try {

@@ -11,6 +11,7 @@ import { Cleanups, onStopSignals, type StopSignal, signalExitCode } from './clea
 import type { ReadingBuilder } from './expect.js';
 import { Helper, type Progress } from './helper.js';
 import { sampleProcess } from './measure.js';
+import { DEMO_PREFIX, removeStaleFolders } from './stale.js';
 import type { DemoName, DemoProcess, DemoReport, DemoStep } from './types.js';
 
 export const KiB = 1024;
@@ -148,7 +149,7 @@ export class Lab {
     } catch {
       // statfs unsupported here: the temp dir it is
     }
-    const dir = mkdtempSync(join(base, `memlens-demo-${process.pid}-`));
+    const dir = mkdtempSync(join(base, `${DEMO_PREFIX}${process.pid}-`));
     const remove = () => rmSync(dir, { recursive: true, force: true });
     this.cleanups.add(`folder ${dir}`, remove, remove);
     this.report.created.files.push(dir);
@@ -208,6 +209,9 @@ export async function runDemo(
   options: LabOptions,
   hooks: LabHooks,
 ): Promise<DemoReport> {
+  // What earlier runs killed by SIGKILL left, wherever tempDir() may have put it.
+  removeStaleFolders(tmpdir());
+  removeStaleFolders(cacheDir());
   const cleanups = new Cleanups();
   let interrupted = false;
   const removeSignalHandlers = onStopSignals((signal) => {

@@ -1,7 +1,10 @@
 // A demo interrupted mid-way (Ctrl-C, SIGTERM, at a pause or inside a long step) removes all it
-// created: its helper and the helper's child, its temp folder, its cgroup; and exits 130/143.
+// created: its helper and the helper's child, its temp folder, its cgroup; and exits 130/143. What a
+// SIGKILL leaves, the next run removes.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { leftoverFolders, noCgroup, noCompiler, pausedPids, startDemo } from './_lab.js';
 
@@ -92,4 +95,33 @@ test('oom: SIGINT with the helper in its cgroup removes the cgroup', async (t) =
   assert.equal(code, 130);
   assert.ok(!existsSync(folder), `${folder} was left behind`);
   for (const pid of pausedPids(prompt[0])) assert.ok(await gone(pid));
+});
+
+test("a SIGKILLed demo's temp folder is removed by the next run; another user's look-alike is not", async (t) => {
+  const why = noCompiler();
+  if (why) return t.skip(why);
+  const killed = startDemo(['faults', '--size', '4M', '--pause']);
+  await killed.waitForStderr(PROMPT);
+  const pid = killed.proc.pid as number;
+  killed.proc.kill('SIGKILL');
+  await killed.exited;
+  const [left] = leftoverFolders(pid);
+  assert.ok(left, 'SIGKILL leaves the folder: nothing in memlens ran to remove it');
+  assert.ok(await gone(pid));
+  // A folder under a dead run's name that is not ours: a later run must not touch it.
+  const foreign = join(tmpdir(), `memlens-demo-${pid}-foreign`);
+  mkdirSync(foreign);
+  chownSync(foreign, 65534, 65534);
+  try {
+    const next = startDemo(['reserve', '--size', '4M', '--json']);
+    const { code } = await next.exited;
+    assert.equal(code, 0, next.stderr());
+    assert.deepEqual(
+      leftoverFolders(pid),
+      [`memlens-demo-${pid}-foreign`],
+      "the killed run's folder is gone",
+    );
+  } finally {
+    rmSync(foreign, { recursive: true, force: true });
+  }
 });
