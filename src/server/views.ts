@@ -145,7 +145,7 @@ export class Views {
         kills: [],
         killsUnknownReason:
           err.code === 'E_PERMISSION'
-            ? 'permission denied: reading the kernel log needs root here (kernel.dmesg_restrict)'
+            ? 'permission denied: reading the kernel log needs CAP_SYSLOG (or root) here (kernel.dmesg_restrict)'
             : `the kernel log cannot be read (${err.message})`,
       };
     }

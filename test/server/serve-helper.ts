@@ -30,13 +30,18 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `memlens serve ARGS` and resolves once it printed "listening on ...". */
+/**
+ * Starts `memlens serve ARGS` and resolves once it printed "listening on ...". `wrap` runs it
+ * through another command first (setpriv, to run it as another user).
+ */
 export async function startServe(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 20_000,
+  wrap: string[] = [],
 ): Promise<RunningServe> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], {
+  const [cmd, ...argv] = [...wrap, process.execPath, CLI, 'serve', ...args] as [string, ...string[]];
+  const proc = spawn(cmd, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MEMLENS_TOKEN: '', ...env },
   });

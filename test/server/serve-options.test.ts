@@ -92,3 +92,17 @@ test('a default history folder another user could write to is refused, exit 1, w
   );
   assert.match(r.stderr, /pass --db FILE/);
 });
+
+test('a --db folder that is a link (systemd DynamicUser: /var/lib/NAME -> private/NAME) is resolved, then checked', async () => {
+  const real = join(tmp.dir, 'private', 'memlens');
+  mkdirSync(real, { recursive: true, mode: 0o700 });
+  symlinkSync(real, join(tmp.dir, 'memlens-link'));
+  const serve = await startServe(['--port', '0', '--db', join(tmp.dir, 'memlens-link', 'h.db')]);
+  try {
+    for (let i = 0; serve.stdout.length < 2 && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(serve.stdout[1] ?? '', new RegExp(`^history: ${real}/h\\.db `));
+    assert.equal(statSync(join(real, 'h.db')).mode & 0o777, 0o600);
+  } finally {
+    await serve.stop();
+  }
+});

@@ -1,7 +1,9 @@
 // memlens serve: the always-on view. Samples every process, keeps the history, and serves the
 // dashboard, the JSON API and Prometheus /metrics until SIGTERM or SIGINT.
+
+import { realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ensurePrivateDir, privateDirProblem, UntrustedDirError } from '../../files/private-dir.js';
 import { isLoopback } from '../../server/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from '../../server/serve.js';
@@ -67,7 +69,14 @@ function historyPath(db: string | undefined): string {
   if (db === '' || db === ':memory:') {
     throw new UsageError(`--db takes the file to keep the history in, not "${db}"`);
   }
-  const folder = dirname(resolve(db));
+  // Resolved first: a service's state folder may be a link (systemd's DynamicUser makes
+  // /var/lib/NAME -> private/NAME); what is checked is then what is opened.
+  let folder = dirname(resolve(db));
+  try {
+    folder = realpathSync(folder);
+  } catch {
+    // missing: said below
+  }
   const problem = privateDirProblem(folder, true);
   if (problem === 'it does not exist') {
     throw new UsageError(`--db ${db}: its folder ${folder} does not exist: create it first`);
@@ -77,7 +86,7 @@ function historyPath(db: string | undefined): string {
       `--db ${db}: refusing the folder ${folder}: ${problem}; choose one only you can write to`,
     );
   }
-  return db;
+  return join(folder, basename(db));
 }
 
 function checkToken(token: string | null, host: string, noAuth: boolean): void {
