@@ -4,7 +4,7 @@
 // so a usage that hovers at a threshold does not flap. Opt-in actions: a heap snapshot
 // (rate-limited), the user's hook, and a middleware that sheds load with 503 + Retry-After.
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -157,8 +157,17 @@ export class MemoryBudget extends EventEmitter {
     this.lastSnapshotMs = now;
     try {
       mkdirSync(s.dir, { recursive: true, mode: 0o700 });
-      // Synchronous and costly: V8 walks the whole heap, and needs memory of its own to do it.
-      const path = v8.writeHeapSnapshot(join(s.dir, `heap-${process.pid}-${now}.heapsnapshot`));
+      const path = join(s.dir, `heap-${process.pid}-${now}.heapsnapshot`);
+      // V8 opens the file it writes by name, following links and truncating what is there; so it
+      // writes into a folder of our own (mkdtemp: a new, unpredictable, 0700 folder), and the file
+      // is then renamed into place, which replaces a link planted at that name, never its target.
+      const own = mkdtempSync(join(s.dir, '.heap-'));
+      try {
+        // Synchronous and costly: V8 walks the whole heap, and needs memory of its own to do it.
+        renameSync(v8.writeHeapSnapshot(join(own, 'heap.heapsnapshot')), path);
+      } finally {
+        rmSync(own, { recursive: true, force: true });
+      }
       this.emit('snapshot', { path, threshold, error: null });
     } catch (err) {
       this.emit('snapshot', { path: null, threshold, error: err });
