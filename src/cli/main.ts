@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ProcParseError, ProcReadError } from '../procfs/errors.js';
 import { RuntimeError, UsageError } from './errors.js';
+import { printText } from './render/terminal.js';
 
 const program = new Command()
   .name('memlens')
@@ -169,8 +170,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const { message, code } = describe(err);
     if (code === 0) return 0;
-    process.stderr.write(`memlens: ${message}\n`);
-    if (argv.includes('--debug') && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    // Messages quote what the user typed and what processes are named: one line, escaped.
+    printText(message, (m) => `memlens: ${m}\n`, process.stderr);
+    if (argv.includes('--debug') && err instanceof Error && err.stack) {
+      const stack = err.stack;
+      printText(null, () => `${stack}\n`, process.stderr);
+    }
     return code;
   }
 }
