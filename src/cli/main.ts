@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
       if (err.exitCode === 0) return 0;
       // No command given: commander's help is written to the suppressed writeErr, so print it
       // here; not saying what to do is a usage error.
-      process.stderr.write(program.helpInformation());
+      printText(null, () => program.helpInformation(), process.stderr);
       return 2;
     }
     const { message, code } = describe(err);
