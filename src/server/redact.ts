@@ -9,7 +9,7 @@
 //   "Bearer x", "Bearer" then "x", mysql's glued "-px", "redis-cli -a x", "aws configure set
 //   aws_secret_access_key x".
 // It errs on the side of hiding: a harmless value behind a name that looks secret is hidden too.
-import { quoteWord, type ShellWord, shellWords } from './shell-words.js';
+import { hasBlank, quoteWord, type ShellWord, shellWords } from './shell-words.js';
 
 export const REDACTED = '***';
 
@@ -209,7 +209,7 @@ function secretWord(words: readonly string[], i: number, before: Before): string
 
 /** A script with the secrets its words reveal hidden, scripts inside its words included. */
 function redactScript(text: string): string {
-  if (!/\s/.test(text)) return text;
+  if (!hasBlank(text)) return text;
   const words = shellWords(text);
   let out = '';
   let from = 0;
@@ -223,7 +223,11 @@ function redactScript(text: string): string {
     const before = gatherBefore(values);
     for (const [i, w] of command.entries()) {
       const secret = secretWord(values, i, before[i] as Before);
-      const nested = secret === null && /\s/.test(w.value) ? redactScript(w.value) : w.value;
+      // A word with a blank in it was quoted, so its value is shorter than the text: this ends.
+      const nested =
+        secret === null && hasBlank(w.value) && w.value.length < text.length
+          ? redactScript(w.value)
+          : w.value;
       const value = secret ?? nested;
       if (value === w.value) continue;
       out += text.slice(from, w.start) + quoteWord(w, value);

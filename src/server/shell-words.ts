@@ -16,6 +16,11 @@ export interface ShellWord {
 const OPERATOR = /[;&|()\n]/;
 const BLANK = /[ \t\r]/;
 
+/** Whether the text is more than one word: it holds a blank or a line break (\v and U+00A0 do not count). */
+export function hasBlank(text: string): boolean {
+  return /[ \t\r\n]/.test(text);
+}
+
 /** The script's words in order; null stands between two commands. */
 export function shellWords(text: string): (ShellWord | null)[] {
   const out: (ShellWord | null)[] = [];
