@@ -122,6 +122,14 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
       metricsTop,
       token,
       pageSize: ctx.pageSize,
+      // The log is text on a terminal too, and an error can quote what a process holds.
+      logError: (err) =>
+        printText(
+          null,
+          () =>
+            `memlens serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+          process.stderr,
+        ),
     });
   } catch (err) {
     if (err instanceof HistoryError && err.code === 'E_PATH') throw new UsageError(err.message);
