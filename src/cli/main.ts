@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ProcParseError, ProcReadError } from '../procfs/errors.js';
 import { RuntimeError, UsageError } from './errors.js';
+import { printText } from './render/terminal.js';
 
 const program = new Command()
   .name('memlens')
@@ -164,13 +165,17 @@ async function main(argv: string[]): Promise<number> {
       if (err.exitCode === 0) return 0;
       // No command given: commander's help is written to the suppressed writeErr, so print it
       // here; not saying what to do is a usage error.
-      process.stderr.write(program.helpInformation());
+      printText(null, () => program.helpInformation(), process.stderr);
       return 2;
     }
     const { message, code } = describe(err);
     if (code === 0) return 0;
-    process.stderr.write(`memlens: ${message}\n`);
-    if (argv.includes('--debug') && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    // Messages quote what the user typed and what processes are named: one line, escaped.
+    printText(message, (m) => `memlens: ${m}\n`, process.stderr);
+    if (argv.includes('--debug') && err instanceof Error && err.stack) {
+      const stack = err.stack;
+      printText(null, () => `${stack}\n`, process.stderr);
+    }
     return code;
   }
 }

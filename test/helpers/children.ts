@@ -54,6 +54,11 @@ export interface ChurnInfo {
   maxLive: number;
 }
 
+/** The ready line of hostile.c (its strings come from HOSTILE_COMM, HOSTILE_MAP and its argv). */
+export interface HostileInfo {
+  pid: number;
+}
+
 /** The ready line of oddities.c: a MADV_FREE region, a deleted file mapping, a memfd mapping. */
 export interface OdditiesInfo {
   pid: number;
@@ -75,6 +80,10 @@ export interface StartOptions {
   /** How long to wait for the ready line; default 10 s. */
   readyTimeoutMs?: number;
   cwd?: string;
+  /** Added to the environment the child inherits. */
+  env?: NodeJS.ProcessEnv;
+  /** What the child sees as argv[0] (and /proc/PID/cmdline starts with); default its binary's path. */
+  argv0?: string;
 }
 
 export interface RunningChild<T> {
@@ -142,7 +151,12 @@ export function startChild<T = Record<string, unknown>>(
 ): Promise<RunningChild<T>> {
   const binary = buildChild(name);
   const timeoutMs = opts.readyTimeoutMs ?? 10_000;
-  const proc = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
+  const proc = spawn(binary, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    argv0: opts.argv0,
+  });
   running.add(proc);
   installExitHook();
 

@@ -22,6 +22,7 @@ import { readMeminfo } from '../../procfs/meminfo.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { renderTable } from '../render/table.js';
+import { printText, terminalText } from '../render/terminal.js';
 
 interface DemoCliOptions {
   size?: string;
@@ -56,15 +57,17 @@ function listDemos(json: boolean): void {
     process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     return;
   }
-  process.stdout.write(
-    'The lessons of virtual memory as live experiments on this kernel. Run one: memlens demo <name>\n\n' +
+  printText(
+    demos,
+    (list) =>
+      'The lessons of virtual memory as live experiments on this kernel. Run one: memlens demo <name>\n\n' +
       `${renderTable(
         [
           { header: 'DEMO', align: 'left', value: (d) => d.name },
           { header: 'WHAT IT SHOWS', align: 'left', value: (d) => d.title },
           { header: '--size', align: 'left', value: (d) => d.sizeMeans },
         ],
-        demos,
+        list,
       )}\n`,
   );
 }
@@ -96,9 +99,12 @@ function pauser(roles: Map<number, string>): { pause: (step: DemoStep) => Promis
       open();
       const who = step.pids.map((pid) => `pid ${pid} (${roles.get(pid) ?? 'process'})`).join(', ');
       const first = step.pids[0];
-      process.stderr.write(
-        `  ‖ paused after step ${step.step}. From another terminal: memlens inspect ${first ?? '<pid>'}` +
-          `${who ? `  [${who}]` : ''}. Press Enter to go on.\n`,
+      printText(
+        who,
+        (w) =>
+          `  ‖ paused after step ${step.step}. From another terminal: memlens inspect ${first ?? '<pid>'}` +
+          `${w ? `  [${w}]` : ''}. Press Enter to go on.\n`,
+        process.stderr,
       );
       if (lines.length > 0) {
         lines.shift();
@@ -130,7 +136,9 @@ function progressBar(): { hook: NonNullable<LabHooks['progress']>; clear: () => 
       last = percent;
       const width = 30;
       const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r    ${label}  ${'█'.repeat(filled)}${'░'.repeat(width - filled)}  ${percent}%`);
+      const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+      // The carriage return is the bar's own, to redraw it in place; the label is text.
+      process.stderr.write(`\r${terminalText(label, (l) => `    ${l}  ${bar}  ${percent}%`)}`);
       shown = true;
     };
   };
@@ -179,21 +187,24 @@ export async function runDemoCommand(
     },
     step: (step) => {
       bar.clear();
-      if (!json) process.stdout.write(`\n${renderStep(step)}`);
+      if (!json) printText(step, (s) => `\n${renderStep(s)}`);
     },
     progress: bar.hook,
     interrupted: (signal, removed, failures) => {
       bar.clear();
       paused?.close();
-      process.stderr.write(
-        `memlens: demo ${demo.name} interrupted by ${signal}; removed ${removed.join(', ') || 'nothing'}` +
-          (failures.length > 0 ? `; could not remove ${failures.join('; ')}` : '') +
+      printText(
+        { removed, failures },
+        (x) =>
+          `memlens: demo ${demo.name} interrupted by ${signal}; removed ${x.removed.join(', ') || 'nothing'}` +
+          (x.failures.length > 0 ? `; could not remove ${x.failures.join('; ')}` : '') +
           '\n',
+        process.stderr,
       );
     },
   };
   if (paused) hooks.pause = paused.pause;
-  if (!json) process.stdout.write(renderHeader(demo, size));
+  if (!json) printText(null, () => renderHeader(demo, size));
   let report: DemoReport;
   try {
     report = await runDemo(demo, ctx.fs, { size, thp: opts.thp === true }, hooks);
@@ -204,5 +215,6 @@ export async function runDemoCommand(
     bar.clear();
     paused?.close();
   }
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}`);
+  if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printText(report, (r) => `\n${renderSummary(r)}`);
 }

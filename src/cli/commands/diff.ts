@@ -14,6 +14,7 @@ import { formatLimit, JsonDepthError, MiB, parseBoundedJson, readAtMost } from '
 import type { GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { type Column, renderTable } from '../render/table.js';
+import { printText } from '../render/terminal.js';
 import { compactBytes } from '../render/units.js';
 
 interface DiffCliOptions {
@@ -43,9 +44,8 @@ export async function runDiff(
     }
     throw err;
   }
-  process.stdout.write(
-    opts.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, opts.all === true),
-  );
+  if (opts.json) process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
+  else printText(diff, (d) => renderDiff(d, opts.all === true));
 }
 
 /**

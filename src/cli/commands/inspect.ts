@@ -18,6 +18,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { findingLines } from '../render/findings.js';
 import { type Column, renderTable } from '../render/table.js';
+import { printText } from '../render/terminal.js';
 import { compactBytes, orDash } from '../render/units.js';
 import { resolveTarget } from '../resolve.js';
 
@@ -84,7 +85,7 @@ export async function runInspect(
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  process.stdout.write(reports.map(renderInspect).join('\n'));
+  printText(reports, (rs) => rs.map(renderInspect).join('\n'));
 }
 
 function sizeOrUnknown(bytes: number | null): string {

@@ -13,6 +13,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { parseChoice, parseCount } from '../options.js';
 import { type Column, renderTable } from '../render/table.js';
+import { printText } from '../render/terminal.js';
 import { compactBytes } from '../render/units.js';
 import { pidArgument } from '../resolve.js';
 
@@ -53,7 +54,8 @@ export async function runMaps(pidText: string, opts: MapsCliOptions, globals: Gl
   regions = sortRegions(regions, sort);
   if (top !== null) regions = regions.slice(0, top);
   const report: MapsReport = { pid, name: sample.name, regions: regions.map((r) => toMapsRegion(r, keys)) };
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderMaps(report));
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else printText(report, renderMaps);
 }
 
 const COLUMNS: Column<MapsRegion>[] = [

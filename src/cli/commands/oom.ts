@@ -12,6 +12,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { parseCount } from '../options.js';
 import { findingLines } from '../render/findings.js';
 import { type Column, renderTable } from '../render/table.js';
+import { printText } from '../render/terminal.js';
 import { compactBytes, orDash } from '../render/units.js';
 
 interface OomCliOptions {
@@ -31,7 +32,8 @@ export async function runOom(opts: OomCliOptions, globals: GlobalOptions): Promi
     const inside = new Set(report.cgroups.flatMap((g) => g.killOrder?.map((k) => k.pid) ?? g.pids));
     report.ranking = report.ranking.filter((r) => inside.has(r.pid));
   }
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderOom(report, top));
+  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printText(report, (r) => renderOom(r, top));
 }
 
 function psiLine(psi: Pressure | null): string {

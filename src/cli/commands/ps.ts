@@ -13,6 +13,7 @@ import {
 import { createContext, type GlobalOptions } from '../context.js';
 import { parseChoice, parseCount, parsePattern } from '../options.js';
 import { type Column, renderTable } from '../render/table.js';
+import { printText } from '../render/terminal.js';
 import { compactBytes, orDash, percent } from '../render/units.js';
 
 interface PsCliOptions {
@@ -39,7 +40,8 @@ export async function runPs(opts: PsCliOptions, globals: GlobalOptions): Promise
   const { processes } = scanProcesses(ctx.fs, { rollup: true, oom: true });
   const rows = processes.map((p) => toPsProcess(p, users, limits, meminfo.memTotalBytes));
   const report = buildPsReport(rows, meminfo.memTotalBytes, psOptions);
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderPs(report));
+  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printText(report, renderPs);
 }
 
 const PROCESS_COLUMNS: Column<PsProcess>[] = [

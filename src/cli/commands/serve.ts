@@ -13,6 +13,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { parseCount } from '../options.js';
+import { printText } from '../render/terminal.js';
 
 interface ServeCliOptions {
   port?: string;
@@ -130,6 +131,14 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
       metricsTop,
       token,
       pageSize: ctx.pageSize,
+      // The log is text on a terminal too, and an error can quote what a process holds.
+      logError: (err) =>
+        printText(
+          null,
+          () =>
+            `memlens serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+          process.stderr,
+        ),
     });
   } catch (err) {
     if (err instanceof HistoryError && err.code === 'E_PATH') throw new UsageError(err.message);
@@ -150,11 +159,14 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
     throw err;
   }
   // The first line is the contract with scripts and tests: with --port 0 it has the real port.
-  process.stdout.write(`listening on ${server.url}\n`);
-  process.stdout.write(`history: ${server.dbPath} (${server.retention})\n`);
+  const shown = { url: server.url, dbPath: server.dbPath, retention: server.retention };
+  printText(shown, (s) => `listening on ${s.url}\nhistory: ${s.dbPath} (${s.retention})\n`);
   if (noAuth) {
-    process.stderr.write(
-      `memlens: warning: --no-auth: anyone who can reach ${server.url} can read every process's memory and command line\n`,
+    printText(
+      shown,
+      (s) =>
+        `memlens: warning: --no-auth: anyone who can reach ${s.url} can read every process's memory and command line\n`,
+      process.stderr,
     );
   }
 

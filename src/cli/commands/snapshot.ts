@@ -7,6 +7,7 @@ import { isNoProcess } from '../../procfs/errors.js';
 import { buildSnapshot } from '../../reports/snapshot.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
+import { printText } from '../render/terminal.js';
 import { resolveTarget } from '../resolve.js';
 
 interface SnapshotCliOptions {
@@ -54,8 +55,10 @@ export async function runSnapshot(
   }
   if (!opts.json) {
     const rss = snapshot.inspect.rssBytes === null ? 'unknown' : formatBytes(snapshot.inspect.rssBytes);
-    process.stdout.write(
-      `Snapshot of ${snapshot.name} (pid ${pid}): ${rss} RSS in ${snapshot.regions.length} regions, written to ${opts.output}\n`,
+    printText(
+      { name: snapshot.name, file: opts.output },
+      (s) =>
+        `Snapshot of ${s.name} (pid ${pid}): ${rss} RSS in ${snapshot.regions.length} regions, written to ${s.file}\n`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { RuntimeError } from '../errors.js';
 import { parseCount } from '../options.js';
+import { printText, terminalText } from '../render/terminal.js';
 import { compactBytes } from '../render/units.js';
 import { liveView, sampleLine, verdictLine } from '../render/watch-view.js';
 import { resolveTarget } from '../resolve.js';
@@ -45,16 +46,21 @@ export async function runWatch(target: string, opts: WatchCliOptions, globals: G
         if (e.pssBytes !== null) list.push(e.pssBytes);
         pss.set(e.pid, list);
       }
-      if ('event' in e && e.event === 'diff') lastDiffText.set(e.pid, textOf(e));
+      if ('event' in e && e.event === 'diff') lastDiffText.set(e.pid, terminalText(e, textOf));
       if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-      else if (!live) process.stdout.write(`${textOf(e)}\n`);
+      else if (!live) printText(e, (x) => `${textOf(x)}\n`);
     }
     if (live) {
       const views = watch
         .current()
         .filter((c) => c.sample)
         .map((c) => {
-          const view = liveView(c.sample as SampleEvent, c.series, pss.get(c.pid) ?? [], c.verdict);
+          // The sample and verdict hold the names; the series are numbers. Colours: the chart's.
+          const view = terminalText(
+            { sample: c.sample as SampleEvent, verdict: c.verdict },
+            (x) => liveView(x.sample, c.series, pss.get(c.pid) ?? [], x.verdict),
+            { colors: true },
+          );
           const diff = lastDiffText.get(c.pid);
           return diff ? `${view}\n${diff}` : view;
         });
