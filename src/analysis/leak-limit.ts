@@ -13,13 +13,15 @@ const LIMIT_CLAUSE = /; (?:at this rate .* is reached in|no headroom is left und
  * positive slope (0 when no headroom is left); null for every other kind (a step or a steady
  * floor does not head for the limit) and when the headroom is unknown or unlimited. limitBytes
  * and limitSource (e.g. "cgroup memory.max", "MemAvailable", "heap_size_limit") are recorded
- * whatever the kind. The summary gains a clause with the time.
+ * whatever the kind. The summary gains a clause with the time; `limitNote` (e.g. "shared with 1
+ * other cgroup under /parent") goes beside the limit in it.
  */
 export function withTimeToLimit(
   v: Verdict,
   headroomBytes: number | null,
   limitBytes: number | null,
   limitSource: string | null,
+  limitNote: string | null = null,
 ): Verdict {
   const slope = v.slopeBytesPerSec;
   let timeToLimitSec: number | null = null;
@@ -34,7 +36,8 @@ export function withTimeToLimit(
   }
   let summary = v.summary.replace(LIMIT_CLAUSE, '');
   if (timeToLimitSec !== null) {
-    const limit = `${limitSource ?? 'the limit'}${limitBytes !== null ? ` (${formatBytes(limitBytes)})` : ''}`;
+    const about = [limitBytes !== null ? formatBytes(limitBytes) : null, limitNote].filter((x) => x !== null);
+    const limit = `${limitSource ?? 'the limit'}${about.length > 0 ? ` (${about.join(', ')})` : ''}`;
     summary +=
       timeToLimitSec === 0
         ? `; no headroom is left under ${limit}`

@@ -5,6 +5,7 @@
 import type { Pressure } from '../procfs/pressure.js';
 import type { Finding } from './findings.js';
 import { formatBytes, formatPercent } from './format.js';
+import { sharedPhrase } from './headroom.js';
 import { kubernetesQos } from './oom.js';
 
 const MiB = 1024 * 1024;
@@ -36,6 +37,17 @@ export interface OomCgroupInput {
   workingSetBytes: number | null;
   inactiveFileBytes: number | null;
   shmemBytes: number | null;
+  /**
+   * The level that binds first (the cgroup or an ancestor, whose working set counts its other
+   * descendants): its path, own limit and working set, and the other cgroups that share it.
+   * Null without a limit.
+   */
+  binding: {
+    setBy: string;
+    limitBytes: number;
+    workingSetBytes: number | null;
+    sharedWith: number | null;
+  } | null;
 }
 
 export interface OomProcessInput {
@@ -81,22 +93,29 @@ function cgroupFindings(cg: OomCgroupInput, memTotalBytes: number): Finding[] {
       evidence: { cgroup: cg.path, limitBytes: limit, limitSetBy: cg.limitSetBy, memTotalBytes },
     });
   }
-  if (
-    Number.isFinite(limit) &&
-    cg.workingSetBytes !== null &&
-    cg.workingSetBytes >= limit * WORKING_SET_NEAR
-  ) {
-    const critical = cg.workingSetBytes >= limit * WORKING_SET_CRITICAL;
+  const b = cg.binding;
+  if (b && b.workingSetBytes !== null && b.workingSetBytes >= b.limitBytes * WORKING_SET_NEAR) {
+    const critical = b.workingSetBytes >= b.limitBytes * WORKING_SET_CRITICAL;
+    const own = b.setBy === cg.path;
+    const shared = sharedPhrase(b);
     out.push({
       id: 'working-set-near-limit',
       severity: critical ? 'warning' : 'notice',
-      summary: `Cgroup ${cg.path} has a working set of ${formatBytes(cg.workingSetBytes)}, ${formatPercent(cg.workingSetBytes, limit)} of its ${formatBytes(limit)} limit.`,
+      summary: own
+        ? `Cgroup ${cg.path} has a working set of ${formatBytes(b.workingSetBytes)}, ${formatPercent(b.workingSetBytes, b.limitBytes)} of its ${formatBytes(b.limitBytes)} limit.`
+        : `Cgroup ${cg.path} lives under ${b.setBy}, whose working set is ${formatBytes(b.workingSetBytes)}, ${formatPercent(b.workingSetBytes, b.limitBytes)} of its ${formatBytes(b.limitBytes)} limit${shared ? `, ${shared}` : ''}.`,
       detail:
         'The working set is usage minus inactive page cache: memory the kernel cannot simply drop. ' +
-        'When it reaches the limit, reclaim fails and the OOM killer picks a process in this cgroup.',
+        `When it reaches the limit, reclaim fails and the OOM killer picks a process in ${own ? 'this cgroup' : `${b.setBy}, whichever of its cgroups grew`}.`,
       advice:
         'Raise the limit, or find what grows (memlens inspect on its processes; memlens watch for a trend).',
-      evidence: { cgroup: cg.path, workingSetBytes: cg.workingSetBytes, limitBytes: limit },
+      evidence: {
+        cgroup: cg.path,
+        workingSetBytes: b.workingSetBytes,
+        limitBytes: b.limitBytes,
+        limitCgroup: b.setBy,
+        sharedWith: b.sharedWith,
+      },
     });
   }
   if (

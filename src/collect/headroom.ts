@@ -1,22 +1,26 @@
 // How much room a process has left, and the counters that tell an OOM kill from an exit.
-// With a memory cgroup limit, the room is that limit minus the usage of the cgroup that sets it
-// (an ancestor's limit counts everything below it); without one, it is MemAvailable.
+// With a memory cgroup limit, the room is what is left at the level that binds first (see
+// cgroup-headroom.ts: an ancestor's limit counts its other children's memory too); without one,
+// it is MemAvailable.
 import { readCgroup } from '../procfs/cgroup.js';
-import { findMemoryCgroup, type MemoryCgroup, readEffectiveLimit } from '../procfs/cgroup_memory.js';
+import { findMemoryCgroup, type MemoryCgroup } from '../procfs/cgroup_memory.js';
 import { readFlatKeyed } from '../procfs/cgroup_stat.js';
 import { ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
 import { readKmsg } from '../procfs/kmsg.js';
-import { readMeminfo } from '../procfs/meminfo.js';
+import { type Meminfo, readMeminfo } from '../procfs/meminfo.js';
 import { parseOomKills } from '../procfs/oom_kills.js';
 import { readVmstat } from '../procfs/vmstat.js';
-import { memoryCgroupByPath, memoryHierarchy } from './cgroups.js';
+import { type CgroupHeadroom, readCgroupHeadroom } from './cgroup-headroom.js';
+import { memoryHierarchy } from './cgroups.js';
 
 export interface Headroom {
   headroomBytes: number | null;
   limitBytes: number | null;
-  /** "cgroup /path" or "MemAvailable". */
+  /** "cgroup /path" (the binding level) or "MemAvailable". */
   limitSource: string | null;
+  /** The binding cgroup level, null when no cgroup limits the process. */
+  cgroup: CgroupHeadroom | null;
 }
 
 function orNull<T>(read: () => T): T | null {
@@ -28,15 +32,30 @@ function orNull<T>(read: () => T): T | null {
   }
 }
 
-function usageFile(cg: MemoryCgroup): string {
-  return `${cg.dir}/${cg.version === 1 ? 'memory.usage_in_bytes' : 'memory.current'}`;
+/** The headroom a cgroup reading gives, else MemAvailable from `meminfo` (null: unknown). */
+export function headroomOf(
+  cgroup: CgroupHeadroom | null,
+  meminfo: Pick<Meminfo, 'memAvailableBytes' | 'memTotalBytes'> | null,
+): Headroom {
+  if (cgroup) {
+    return {
+      headroomBytes: cgroup.headroomBytes,
+      limitBytes: cgroup.limitBytes,
+      limitSource: `cgroup ${cgroup.setBy}`,
+      cgroup,
+    };
+  }
+  return {
+    headroomBytes: meminfo?.memAvailableBytes ?? null,
+    limitBytes: meminfo?.memTotalBytes ?? null,
+    limitSource: meminfo?.memAvailableBytes == null ? null : 'MemAvailable',
+    cgroup: null,
+  };
 }
 
 export class HeadroomReader {
   /** The process's own memory cgroup (for its OOM counter), null when none. */
   readonly cgroup: MemoryCgroup | null;
-  /** The cgroup whose limit binds, with that limit; null when there is no cgroup limit. */
-  readonly limiting: { cg: MemoryCgroup; limitBytes: number } | null;
 
   constructor(
     private readonly fs: ProcFs,
@@ -44,35 +63,17 @@ export class HeadroomReader {
   ) {
     const hierarchy = orNull(() => memoryHierarchy(fs));
     this.cgroup = hierarchy ? orNull(() => findMemoryCgroup(fs, pid, readCgroup(fs, pid), hierarchy)) : null;
-    let limiting: HeadroomReader['limiting'] = null;
-    if (this.cgroup && hierarchy) {
-      const eff = orNull(() => readEffectiveLimit(fs, this.cgroup as MemoryCgroup));
-      if (eff && Number.isFinite(eff.limitBytes) && eff.setBy !== null) {
-        const setBy = eff.setBy;
-        const cg =
-          setBy === this.cgroup.path ? this.cgroup : orNull(() => memoryCgroupByPath(fs, hierarchy, setBy));
-        if (cg) limiting = { cg, limitBytes: eff.limitBytes };
-      }
-    }
-    this.limiting = limiting;
+  }
+
+  /** The cgroup's headroom at its binding level now, null when no level has a limit. */
+  readCgroup(): CgroupHeadroom | null {
+    const cg = this.cgroup;
+    return cg ? orNull(() => readCgroupHeadroom(this.fs, cg)) : null;
   }
 
   read(): Headroom {
-    if (this.limiting) {
-      const { cg, limitBytes } = this.limiting;
-      const usage = orNull(() => Number(this.fs.readText(usageFile(cg)).trim()));
-      return {
-        headroomBytes: usage === null || Number.isNaN(usage) ? null : Math.max(0, limitBytes - usage),
-        limitBytes,
-        limitSource: `cgroup ${cg.path}`,
-      };
-    }
-    const m = orNull(() => readMeminfo(this.fs));
-    return {
-      headroomBytes: m?.memAvailableBytes ?? null,
-      limitBytes: m?.memTotalBytes ?? null,
-      limitSource: m?.memAvailableBytes == null ? null : 'MemAvailable',
-    };
+    const cgroup = this.readCgroup();
+    return headroomOf(cgroup, cgroup ? null : orNull(() => readMeminfo(this.fs)));
   }
 
   /** The OOM kills counted for the process's own cgroup (v1 oom_control, v2 memory.events). */

@@ -13,6 +13,7 @@ import { type Pressure, readMemoryPressure } from '../procfs/pressure.js';
 import { readBootTimeSec } from '../procfs/proc_stat.js';
 import { readVmSysctl, type VmSysctl } from '../procfs/sysctl.js';
 import { readVmstat } from '../procfs/vmstat.js';
+import { type CgroupHeadroom, readCgroupHeadroom } from './cgroup-headroom.js';
 import { listMemoryCgroups, memoryCgroupByPath, memoryHierarchy } from './cgroups.js';
 import type { ProcessSample } from './process.js';
 import { scanProcesses } from './scan.js';
@@ -30,7 +31,8 @@ export interface OomCollection {
   /** /proc/vmstat oom_kill: kills since boot, global and cgroup alike (4.13+). */
   oomKills: number | null;
   processes: OomProcess[];
-  cgroups: { memory: CgroupMemory; pids: number[] }[];
+  /** Each with its headroom at the level that binds (cgroup-headroom.ts), null without a limit. */
+  cgroups: { memory: CgroupMemory; pids: number[]; headroom: CgroupHeadroom | null }[];
   kills: OomKill[];
   /** Why `kills` is empty because the kernel log could not be read, when it could not. */
   killsUnknownReason: string | null;
@@ -46,7 +48,7 @@ function orNull<T>(read: () => T): T | null {
 }
 
 export interface CollectOomOptions {
-  /** Only this cgroup (a path as /proc/PID/cgroup shows it, or its folder). */
+  /** Only this cgroup and its descendants, with their processes alone (a path as /proc/PID/cgroup shows it, or its folder). */
   cgroupPath?: string;
 }
 
@@ -59,6 +61,7 @@ export function collectOom(fs: ProcFs, opts: CollectOomOptions = {}): OomCollect
   for (const { cgroup, pids } of placed) for (const pid of pids) cgroupOf.set(pid, cgroup.path);
 
   let chosen = placed;
+  let processes = samples;
   if (opts.cgroupPath !== undefined) {
     if (!hierarchy) {
       throw new ProcReadError(
@@ -75,11 +78,14 @@ export function collectOom(fs: ProcFs, opts: CollectOomOptions = {}): OomCollect
       )
       .flatMap((p) => p.pids);
     chosen = [{ cgroup: cg, pids }];
+    // Only those processes: the ranking and the findings about processes are about this cgroup.
+    const inside = new Set(pids);
+    processes = samples.filter((s) => inside.has(s.pid));
   }
   const cgroups: OomCollection['cgroups'] = [];
   for (const { cgroup, pids } of chosen) {
     const memory = orNull(() => readCgroupMemory(fs, cgroup));
-    if (memory) cgroups.push({ memory, pids });
+    if (memory) cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(fs, cgroup)) });
   }
 
   let kills: OomKill[] = [];
@@ -102,7 +108,7 @@ export function collectOom(fs: ProcFs, opts: CollectOomOptions = {}): OomCollect
     sysctl: readVmSysctl(fs),
     psi: orNull(() => readMemoryPressure(fs)),
     oomKills: orNull(() => readVmstat(fs).oomKill),
-    processes: samples.map((s) => ({
+    processes: processes.map((s) => ({
       ...s,
       cgroup: cgroupOf.get(s.pid) ?? null,
       cmdline: s.kernelThread ? [] : orNull(() => readCmdline(fs, s.pid)),

@@ -36,8 +36,15 @@ export interface OomCgroupReport {
   limitSetBy: string | null;
   usageBytes: number | null;
   workingSetBytes: number | null;
-  /** limit - working set: room before reclaim can no longer help. Null without a limit. */
+  /**
+   * limit - working set at the level that binds first (this cgroup or an ancestor, whose working
+   * set counts its other descendants too): room before reclaim can no longer help. Null without a limit.
+   */
   headroomBytes: number | null;
+  /** That level's cgroup path, its own limit, and how many other cgroups below it share it. */
+  headroomSetBy: string | null;
+  headroomLimitBytes: number | null;
+  headroomSharedWith: number | null;
   anonBytes: number | null;
   fileBytes: number | null;
   activeFileBytes: number | null;
@@ -123,7 +130,7 @@ export function buildOomReport(
     exemptReason: r.exempt,
   }));
 
-  const cgroups: OomCgroupReport[] = c.cgroups.map(({ memory: g, pids }) => {
+  const cgroups: OomCgroupReport[] = c.cgroups.map(({ memory: g, pids, headroom }) => {
     const limited = g.limitBytes !== null && Number.isFinite(g.limitBytes);
     const limitPages = limited ? Math.floor((g.limitBytes as number) / pageSize) : 0;
     const members = candidates.filter((p) => isWithin(p.cgroup, g.path));
@@ -134,8 +141,10 @@ export function buildOomReport(
       limitSetBy: limited ? g.limitSetBy : null,
       usageBytes: g.usageBytes,
       workingSetBytes: g.workingSetBytes,
-      headroomBytes:
-        limited && g.workingSetBytes !== null ? (g.limitBytes as number) - g.workingSetBytes : null,
+      headroomBytes: headroom?.headroomBytes ?? null,
+      headroomSetBy: headroom?.setBy ?? null,
+      headroomLimitBytes: headroom?.limitBytes ?? null,
+      headroomSharedWith: headroom?.sharedWith ?? null,
       anonBytes: g.anonBytes,
       fileBytes: g.fileBytes,
       activeFileBytes: g.activeFileBytes,
@@ -176,6 +185,15 @@ export function buildOomReport(
       workingSetBytes: g.workingSetBytes,
       inactiveFileBytes: g.inactiveFileBytes,
       shmemBytes: g.shmemBytes,
+      binding:
+        g.headroomSetBy === null || g.headroomLimitBytes === null
+          ? null
+          : {
+              setBy: g.headroomSetBy,
+              limitBytes: g.headroomLimitBytes,
+              workingSetBytes: g.headroomBytes === null ? null : g.headroomLimitBytes - g.headroomBytes,
+              sharedWith: g.headroomSharedWith,
+            },
     })),
     processes: c.processes
       .filter((p) => !p.kernelThread)

@@ -4,6 +4,7 @@
 
 import { diffSnapshots, type SnapshotDiff } from '../analysis/diff.js';
 import { formatBytes, formatDuration } from '../analysis/format.js';
+import { sharedPhrase } from '../analysis/headroom.js';
 import { analyzeSeries, type SeriesPoint, type Verdict, withTimeToLimit } from '../analysis/leak.js';
 import { exitCause, type Headroom, HeadroomReader } from '../collect/headroom.js';
 import { readProcess } from '../collect/process.js';
@@ -17,6 +18,10 @@ export interface SampleEvent extends Omit<WatchSample, 'rssAnonBytes' | 'rssFile
   fileBytes: number | null;
   shmemBytes: number | null;
   headroomBytes: number | null;
+  /** The cgroup whose limit that headroom is left under (the binding level); null for MemAvailable. */
+  headroomSetBy: string | null;
+  /** Other cgroups charged against that limit (siblings, cousins); null when unknown or no cgroup. */
+  headroomSharedWith: number | null;
   /** Present on the sample at which the verdict changed. */
   verdict?: Verdict;
 }
@@ -54,6 +59,12 @@ export interface DiffEvent {
   pid: number;
   event: 'diff';
   diff: SnapshotDiff;
+}
+
+/** The verdict with its time to the limit that binds (naming who else shares that limit). */
+export function withHeadroom(v: Verdict, room: Headroom): Verdict {
+  const note = room.cgroup ? sharedPhrase(room.cgroup) : null;
+  return withTimeToLimit(v, room.headroomBytes, room.limitBytes, room.limitSource, note);
 }
 
 export type WatchEvent = SampleEvent | AggregateEvent | EndEvent | DiffEvent;
@@ -148,6 +159,8 @@ export class Watch {
         fileBytes: rssFileBytes,
         shmemBytes: rssShmemBytes,
         headroomBytes: room.headroomBytes,
+        headroomSetBy: room.cgroup?.setBy ?? null,
+        headroomSharedWith: room.cgroup?.sharedWith ?? null,
       };
       if (!sameVerdict(x.verdict, verdict)) event.verdict = verdict;
       x.verdict = verdict;
@@ -217,7 +230,7 @@ export class Watch {
   }
 
   private verdictOf(series: SeriesPoint[], room: Headroom): Verdict {
-    return withTimeToLimit(analyzeSeries(series), room.headroomBytes, room.limitBytes, room.limitSource);
+    return withHeadroom(analyzeSeries(series), room);
   }
 
   private finish(x: Tracked, t: number, reason: EndEvent['reason'] | null): EndEvent {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import { formatBytes } from '../analysis/format.js';
 import { type BudgetWarning, heapLimitWarning } from './budget-warning.js';
-import { bindingLimit, cgroupLimit, cgroupWorkingSet } from './limit.js';
+import { bindingLimit, cgroupFigures, cgroupHeadroom, cgroupLimit } from './limit.js';
 import type { LimitSource } from './types.js';
 
 export type { BudgetWarning } from './budget-warning.js';
@@ -99,11 +99,13 @@ export class MemoryBudget extends EventEmitter {
       };
     }
     const heap = v8.getHeapStatistics();
+    // One reading: the level that binds (and its working set) can change from one to the next.
+    const room = cgroupHeadroom();
     const limit = bindingLimit({
       rssBytes: m.rss,
       heapSizeLimitBytes: heap.heap_size_limit,
       heapPhysicalBytes: heap.total_physical_size,
-      cgroup: cgroupLimit(),
+      cgroup: cgroupFigures(room),
       ramBytes: totalmem(),
     });
     let usageBytes = m.rss;
@@ -112,7 +114,8 @@ export class MemoryBudget extends EventEmitter {
       usageBytes = m.heapUsed;
       measure = 'heapUsed';
     } else if (limit.source === 'cgroup') {
-      const ws = cgroupWorkingSet();
+      // The binding level's working set: its other cgroups' memory counts against the limit too.
+      const ws = room?.workingSetBytes ?? null;
       if (ws !== null) {
         usageBytes = ws;
         measure = 'cgroup working set';

@@ -5,8 +5,9 @@
 // plus what RSS holds outside the heap today.
 import { totalmem } from 'node:os';
 import { formatBytes } from '../analysis/format.js';
+import { sharedPhrase } from '../analysis/headroom.js';
+import type { CgroupHeadroom } from '../collect/cgroup-headroom.js';
 import { HeadroomReader } from '../collect/headroom.js';
-import { readFlatKeyed } from '../procfs/cgroup_stat.js';
 import { ProcReadError } from '../procfs/errors.js';
 import { createProcFs, type ProcFs } from '../procfs/fs.js';
 import type { EffectiveLimit } from './types.js';
@@ -31,31 +32,24 @@ function headroomReader(): HeadroomReader | null {
   return reader;
 }
 
-/** The cgroup limit that binds this process (its own or an ancestor's), or null when none. */
-export function cgroupLimit(): { path: string; limitBytes: number } | null {
-  const limiting = headroomReader()?.limiting;
-  return limiting ? { path: limiting.cg.path, limitBytes: limiting.limitBytes } : null;
+/**
+ * This process's cgroup headroom at the level that binds first (its own cgroup or an ancestor,
+ * whose working set counts its siblings too), read now; null when no cgroup limits it.
+ */
+export function cgroupHeadroom(): CgroupHeadroom | null {
+  return headroomReader()?.readCgroup() ?? null;
 }
 
-/**
- * The limiting cgroup's working set (usage - inactive_file, as Kubernetes counts it): the memory
- * the kernel cannot reclaim before it OOM-kills. Reads two small cgroup files. Null when unknown.
- */
-export function cgroupWorkingSet(): number | null {
-  const limiting = headroomReader()?.limiting;
-  if (!limiting) return null;
-  const { cg } = limiting;
-  try {
-    const usage = Number(
-      fs.readText(`${cg.dir}/${cg.version === 1 ? 'memory.usage_in_bytes' : 'memory.current'}`),
-    );
-    const stat = readFlatKeyed(fs, cg.dir, 'memory.stat');
-    const inactive = stat.get(cg.version === 1 ? 'total_inactive_file' : 'inactive_file') ?? 0;
-    return Number.isFinite(usage) ? Math.max(0, usage - inactive) : null;
-  } catch (err) {
-    if (err instanceof ProcReadError) return null;
-    throw err;
-  }
+/** The binding cgroup level's figures, or null when no cgroup limits this process. */
+export function cgroupLimit(): LimitInputs['cgroup'] {
+  return cgroupFigures(cgroupHeadroom());
+}
+
+/** A headroom reading as bindingLimit's cgroup input. */
+export function cgroupFigures(h: CgroupHeadroom | null): LimitInputs['cgroup'] {
+  return h
+    ? { path: h.setBy, limitBytes: h.limitBytes, headroomBytes: h.headroomBytes, sharedWith: h.sharedWith }
+    : null;
 }
 
 export interface LimitInputs {
@@ -63,13 +57,24 @@ export interface LimitInputs {
   heapSizeLimitBytes: number;
   /** The part of the heap that is resident (total_physical_size). */
   heapPhysicalBytes: number;
-  cgroup: { path: string; limitBytes: number } | null;
+  /**
+   * The binding cgroup level (cgroup-headroom.ts): its path, own limit, the room left under it
+   * (null when unknown) and how many other cgroups share it.
+   */
+  cgroup: {
+    path: string;
+    limitBytes: number;
+    headroomBytes?: number | null;
+    sharedWith?: number | null;
+  } | null;
   ramBytes: number;
 }
 
 /**
  * The limit that binds first (pure): the cgroup's when RSS would reach it before the heap reaches
- * heap_size_limit, else heap_size_limit when that comes before RAM, else RAM.
+ * heap_size_limit, else heap_size_limit when that comes before RAM, else RAM. RSS reaches the
+ * cgroup's when it grows by the headroom left there (other cgroups under that limit take their
+ * share); with the headroom unknown, when it reaches the limit itself.
  */
 export function bindingLimit(i: LimitInputs): EffectiveLimit {
   const outsideHeap = Math.max(0, i.rssBytes - i.heapPhysicalBytes);
@@ -77,16 +82,28 @@ export function bindingLimit(i: LimitInputs): EffectiveLimit {
   const base = {
     cgroupPath: i.cgroup?.path ?? null,
     cgroupLimitBytes: i.cgroup?.limitBytes ?? null,
+    cgroupHeadroomBytes: i.cgroup?.headroomBytes ?? null,
+    cgroupSharedWith: i.cgroup?.sharedWith ?? null,
     heapSizeLimitBytes: i.heapSizeLimitBytes,
     ramBytes: i.ramBytes,
   };
   const heap = `heap_size_limit (${formatBytes(i.heapSizeLimitBytes)}) plus the ${formatBytes(outsideHeap)} RSS holds outside the heap`;
-  if (i.cgroup && i.cgroup.limitBytes <= heapAtRss && i.cgroup.limitBytes <= i.ramBytes) {
+  const room = i.cgroup?.headroomBytes;
+  const cgroupAtRss = i.cgroup
+    ? room == null
+      ? i.cgroup.limitBytes
+      : i.rssBytes + room
+    : Number.POSITIVE_INFINITY;
+  if (i.cgroup && cgroupAtRss <= heapAtRss && cgroupAtRss <= i.ramBytes) {
+    const shared = sharedPhrase({ setBy: i.cgroup.path, sharedWith: i.cgroup.sharedWith ?? null });
+    const allows = shared
+      ? `allows ${formatBytes(i.cgroup.limitBytes)} ${shared}, which leaves this process ${formatBytes(cgroupAtRss)} of RSS`
+      : `allows ${formatBytes(i.cgroup.limitBytes)}`;
     return {
       ...base,
       bytes: i.cgroup.limitBytes,
       source: 'cgroup',
-      reason: `the memory cgroup ${i.cgroup.path} allows ${formatBytes(i.cgroup.limitBytes)}, less than ${heap}: the kernel OOM-kills the process before V8 runs out of heap`,
+      reason: `the memory cgroup ${i.cgroup.path} ${allows}, less than ${heap}: the kernel OOM-kills the process before V8 runs out of heap`,
     };
   }
   if (heapAtRss <= i.ramBytes) {

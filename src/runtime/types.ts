@@ -67,6 +67,12 @@ export interface EffectiveLimit {
   /** The cgroup (path as /proc/self/cgroup gives it) whose limit binds, and that limit. */
   cgroupPath: string | null;
   cgroupLimitBytes: number | null;
+  /**
+   * Room left under that cgroup's limit (limit - its working set, which counts its other
+   * cgroups' memory too) and how many other cgroups share it; null when unknown or no cgroup.
+   */
+  cgroupHeadroomBytes: number | null;
+  cgroupSharedWith: number | null;
   heapSizeLimitBytes: number;
   ramBytes: number;
   /** Why this source binds, in a sentence. */

@@ -12,9 +12,10 @@
 import { freemem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { sharedPhrase } from '../analysis/headroom.js';
 import { DEFAULT_LEAK_OPTIONS, type LeakOptions, type Verdict, withTimeToLimit } from '../analysis/leak.js';
 import { onGc } from './gc.js';
-import { cgroupLimit, cgroupWorkingSet } from './limit.js';
+import { cgroupHeadroom } from './limit.js';
 import { DetachedContexts, type Transition, WatchedSeries } from './watch-series.js';
 
 export type LeakKind = 'heap' | 'external' | 'detached-contexts';
@@ -176,14 +177,13 @@ export function watchHeap(options: WatchHeapOptions = {}): HeapWatcher {
           external.add(started / 1000, process.memoryUsage().external);
           if (++samples % every === 0) {
             const t = external.analyze();
-            const cg = cgroupLimit();
-            const ws = cg ? cgroupWorkingSet() : null;
-            const headroom = cg ? (ws === null ? null : cg.limitBytes - ws) : freemem();
+            const cg = cgroupHeadroom();
             external.verdict = withTimeToLimit(
               external.verdict as Verdict,
-              headroom,
+              cg ? cg.headroomBytes : freemem(),
               cg ? cg.limitBytes : null,
-              cg ? `the cgroup ${cg.path} limit` : 'MemAvailable',
+              cg ? `the cgroup ${cg.setBy} limit` : 'MemAvailable',
+              cg ? sharedPhrase(cg) : null,
             );
             options.onVerdict?.('external', external.verdict);
             fire(t, () => report('external', external.verdict, majorGcs));

@@ -31,6 +31,8 @@ export const metricNames = {
   cgroupUsage: 'memlens_cgroup_usage_bytes',
   cgroupWorkingSet: 'memlens_cgroup_working_set_bytes',
   cgroupLimit: 'memlens_cgroup_limit_bytes',
+  cgroupHeadroom: 'memlens_cgroup_headroom_bytes',
+  cgroupHeadroomLimit: 'memlens_cgroup_headroom_limit_bytes',
   cgroupAnon: 'memlens_cgroup_anon_bytes',
   cgroupFile: 'memlens_cgroup_file_bytes',
   cgroupShmem: 'memlens_cgroup_shmem_bytes',

@@ -4,6 +4,7 @@
 // series from that scrape on (no stale series), and cardinality stays bounded by --metrics-top.
 // Names are in base units (bytes, seconds, ratios) and pass `promtool check metrics`.
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { CgroupHeadroom } from '../collect/cgroup-headroom.js';
 import { metricNames, VERDICT_LABELS } from './metric-names.js';
 import type { ServerSampler } from './sampler.js';
 import { type ProcessRow, type Tracked, toRow } from './state.js';
@@ -263,6 +264,23 @@ export function createMetrics(sampler: ServerSampler, top = 20): Registry {
     metricNames.cgroupLimit,
     'Effective memory limit (lowest of the cgroup and its ancestors); absent when none.',
     (m) => m.limitBytes,
+  );
+  // Labelled with the level that binds, so a child under a shared parent limit says whose it is.
+  const perBinding = (name: string, help: string, value: (h: CgroupHeadroom) => number | null) =>
+    gauge(name, help, ['cgroup', 'limit_cgroup'], (g) => {
+      for (const { memory, headroom } of state.cgroups) {
+        if (headroom) set(g, { cgroup: memory.path, limit_cgroup: headroom.setBy }, value(headroom));
+      }
+    });
+  perBinding(
+    metricNames.cgroupHeadroom,
+    "Room left before the limit that binds first (the cgroup or an ancestor): that level's limit minus its working set, which counts its other cgroups too.",
+    (h) => h.headroomBytes,
+  );
+  perBinding(
+    metricNames.cgroupHeadroomLimit,
+    'The limit the headroom is left under: the own limit of the level in limit_cgroup.',
+    (h) => h.limitBytes,
   );
   perCgroup(metricNames.cgroupAnon, 'Anonymous memory of the cgroup.', (m) => m.anonBytes);
   perCgroup(metricNames.cgroupFile, 'Page cache of the cgroup, shmem included.', (m) => m.fileBytes);

@@ -12,9 +12,10 @@
 //                   plus oom_score; staggered so each tick reads about 1/30 of the processes, and
 //                   sooner for a process whose RSS moved by more than 5% since its last rollup
 //   on demand       the full smaps (inspect), only for GET /api/processes/:pid (see inspect.ts)
-import { analyzeSeries, withTimeToLimit } from '../analysis/leak.js';
+import { analyzeSeries } from '../analysis/leak.js';
+import { readCgroupHeadroom } from '../collect/cgroup-headroom.js';
 import { groupByCgroup, listMemoryCgroups, memoryHierarchy } from '../collect/cgroups.js';
-import { type Headroom, HeadroomReader } from '../collect/headroom.js';
+import { type Headroom, headroomOf } from '../collect/headroom.js';
 import { type ProcessSample, readProcess } from '../collect/process.js';
 import { listPids } from '../collect/scan.js';
 import { loadUserNames, type UserNames } from '../collect/users.js';
@@ -28,6 +29,7 @@ import { readOomScore, readOomScoreAdj } from '../procfs/oom.js';
 import { readMemoryPressure } from '../procfs/pressure.js';
 import { readSmapsRollup } from '../procfs/smaps_rollup.js';
 import { readVmstat } from '../procfs/vmstat.js';
+import { withHeadroom } from '../reports/watch.js';
 import type { HistoryStore } from './history.js';
 import { tickRows } from './record.js';
 import { redactCommand } from './redact.js';
@@ -107,8 +109,6 @@ export class ServerSampler {
   private usersT = 0;
   private lastCompactT = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** Headroom readers per cgroup path: every process of a cgroup shares its limit. */
-  private rooms = new Map<string, HeadroomReader>();
   /** How many stat files are kept open (see MAX_KEPT_FILES). */
   private kept = 0;
 
@@ -340,14 +340,12 @@ export class ServerSampler {
     for (const { cgroup, pids } of groupByCgroup(placed)) {
       const memory = orNull(() => readCgroupMemory(this.fs, cgroup));
       if (!memory) continue;
-      cgroups.push({ memory, pids });
+      cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(this.fs, cgroup)) });
       if (this.knownCgroups.size < 100_000) this.knownCgroups.add(memory.path);
       for (const pid of pids) byPid.set(pid, memory.path);
     }
     for (const x of procs) x.cgroup = byPid.get(x.pid) ?? null;
     this.state.cgroups = cgroups;
-    const current = new Set(cgroups.map((g) => g.memory.path));
-    for (const path of this.rooms.keys()) if (!current.has(path)) this.rooms.delete(path);
   }
 
   /**
@@ -357,6 +355,7 @@ export class ServerSampler {
    */
   private updateVerdicts(t: number): void {
     const rooms = new Map<string | null, Headroom>();
+    for (const g of this.state.cgroups) rooms.set(g.memory.path, headroomOf(g.headroom, this.state.machine));
     for (const x of this.state.processes.values()) {
       if (!x.ring || x.ring.length === 0) continue;
       const rss = x.sample.rssBytes;
@@ -364,38 +363,12 @@ export class ServerSampler {
       const points = x.ring.points();
       const span = (points[points.length - 1]?.t ?? t) - (points[0]?.t ?? t);
       const verdict = analyzeSeries(points);
-      let room = rooms.get(x.cgroup);
-      if (!room) {
-        room = this.headroomOf(x);
-        rooms.set(x.cgroup, room);
-      }
-      x.verdict = withTimeToLimit(verdict, room.headroomBytes, room.limitBytes, room.limitSource);
+      // The cgroup's headroom from the last cgroup tick, else MemAvailable from this tick's meminfo.
+      const room = rooms.get(x.cgroup) ?? headroomOf(null, this.state.machine);
+      x.verdict = withHeadroom(verdict, room);
       x.verdictRss = rss;
       x.nextVerdictT = t + Math.min(60, Math.max(10, span / 60));
     }
-  }
-
-  /**
-   * Room left before the limit that binds the process: its cgroup's (see HeadroomReader), or
-   * MemAvailable from this tick's meminfo when no cgroup limits it.
-   */
-  private headroomOf(x: Tracked): Headroom {
-    let reader: HeadroomReader | undefined;
-    if (x.cgroup !== null) {
-      reader = this.rooms.get(x.cgroup);
-      if (!reader) {
-        reader = new HeadroomReader(this.fs, x.pid);
-        this.rooms.set(x.cgroup, reader);
-      }
-    }
-    if (reader?.limiting) return reader.read();
-    const m = this.state.machine;
-    const available = m?.memAvailableBytes ?? null;
-    return {
-      headroomBytes: available,
-      limitBytes: m?.memTotalBytes ?? null,
-      limitSource: available === null ? null : 'MemAvailable',
-    };
   }
 
   private write(t: number, cgroupTick: boolean): void {

@@ -1,6 +1,7 @@
 // What the sampler keeps in memory between ticks, and the rows the API serves from it. The API
 // and /metrics read only this: a request or a scrape never reads /proc for the figures shown.
 import type { Verdict } from '../analysis/leak.js';
+import type { CgroupHeadroom } from '../collect/cgroup-headroom.js';
 import type { ProcessSample, UnknownReason } from '../collect/process.js';
 import type { MemoryCgroup } from '../procfs/cgroup_memory.js';
 import type { CgroupMemory } from '../procfs/cgroup_usage.js';
@@ -95,6 +96,8 @@ export interface ProcessDetail extends ProcessRow {
 export interface CgroupState {
   memory: CgroupMemory;
   pids: number[];
+  /** Its headroom at the level that binds (an ancestor's limit counts its siblings), null without a limit. */
+  headroom: CgroupHeadroom | null;
 }
 
 export interface SamplerState {

@@ -120,16 +120,23 @@ describe('kubernetesQos and the Node heap flag', () => {
   });
 });
 
-const cg = (x: Partial<OomCgroupInput>): OomCgroupInput => ({
-  path: '/app',
-  limitBytes: 512 * MiB,
-  limitSetBy: '/app',
-  usageBytes: 100 * MiB,
-  workingSetBytes: 100 * MiB,
-  inactiveFileBytes: 0,
-  shmemBytes: 0,
-  ...x,
-});
+/** A cgroup whose own limit binds, unless `binding` says otherwise. */
+const cg = (x: Partial<OomCgroupInput>): OomCgroupInput => {
+  const g = {
+    path: '/app',
+    limitBytes: 512 * MiB,
+    limitSetBy: '/app',
+    usageBytes: 100 * MiB,
+    workingSetBytes: 100 * MiB,
+    inactiveFileBytes: 0,
+    shmemBytes: 0,
+    ...x,
+  };
+  const own = Number.isFinite(g.limitBytes)
+    ? { setBy: g.path, limitBytes: g.limitBytes, workingSetBytes: g.workingSetBytes, sharedWith: 0 }
+    : null;
+  return { ...g, binding: x.binding === undefined ? own : x.binding };
+};
 
 function ids(input: Partial<OomFindingsInput>): string[] {
   return explainOom({

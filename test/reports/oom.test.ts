@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readCgroupHeadroom } from '../../src/collect/cgroup-headroom.js';
 import { listMemoryCgroups } from '../../src/collect/cgroups.js';
 import type { OomCollection } from '../../src/collect/oom.js';
 import { readCgroupMemory } from '../../src/procfs/cgroup_usage.js';
@@ -26,6 +27,7 @@ function collectionFor(tree: string): OomCollection {
     cgroups: listMemoryCgroups(fs).map(({ cgroup, pids }) => ({
       memory: readCgroupMemory(fs, cgroup),
       pids,
+      headroom: readCgroupHeadroom(fs, cgroup),
     })),
     kills: [],
     killsUnknownReason: 'not read in this test',

@@ -1,5 +1,6 @@
 // memlens oom: who the kernel will kill, when, and why.
 import { formatBytes } from '../../analysis/format.js';
+import { sharedPhrase } from '../../analysis/headroom.js';
 import { collectOom } from '../../collect/oom.js';
 import type { Pressure } from '../../procfs/pressure.js';
 import {
@@ -27,11 +28,7 @@ export async function runOom(opts: OomCliOptions, globals: GlobalOptions): Promi
   const top = parseCount(opts.top, '--top') ?? 15;
   const ctx = createContext(globals);
   const report = buildOomReport(collectOom(ctx.fs, { cgroupPath: opts.cgroup }), ctx.pageSize);
-  if (opts.cgroup !== undefined) {
-    // With --cgroup, the ranking is that cgroup's processes (and its descendants').
-    const inside = new Set(report.cgroups.flatMap((g) => g.killOrder?.map((k) => k.pid) ?? g.pids));
-    report.ranking = report.ranking.filter((r) => inside.has(r.pid));
-  }
+  // With --cgroup, the collection holds that cgroup's processes (and its descendants') alone.
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printText(report, (r) => renderOom(r, top));
 }
@@ -82,6 +79,17 @@ const KILL_ORDER_COLUMNS: Column<KillOrderRow>[] = [
   { header: 'SCORE', value: (k) => String(k.scoreInCgroup) },
 ];
 
+/** Where a cgroup's HEADROOM is measured, when that is not its own limit or others share it. */
+function headroomNote(g: OomCgroupReport): string | null {
+  if (g.headroomSetBy === null || g.headroomLimitBytes === null) return null;
+  const shared = sharedPhrase({ setBy: g.headroomSetBy, sharedWith: g.headroomSharedWith });
+  if (g.headroomSetBy === g.path && !shared) return null;
+  return (
+    `${g.path}: headroom ${compactBytes(g.headroomBytes)} is what the ${compactBytes(g.headroomLimitBytes)} limit of ${g.headroomSetBy} leaves` +
+    `${shared ? `, ${shared}` : ''}`
+  );
+}
+
 function renderOom(r: OomReport, top: number): string {
   const m = r.machine;
   const out: string[] = [];
@@ -102,6 +110,10 @@ function renderOom(r: OomReport, top: number): string {
   out.push('');
   out.push('Memory cgroups (the limit that binds is the lowest of the cgroup and its ancestors)');
   out.push(r.cgroups.length > 0 ? renderTable(CGROUP_COLUMNS, r.cgroups) : '  none found');
+  for (const g of r.cgroups) {
+    const note = headroomNote(g);
+    if (note) out.push(`  ${note}`);
+  }
   const scope = new Set(r.cgroups.map((g) => g.eventsScope));
   if (scope.size > 0) {
     out.push(

@@ -1,6 +1,7 @@
 // The live terminal view of `memlens watch` and its one-line-per-sample text form.
 import asciichart from 'asciichart';
 import { formatBytes, formatDuration } from '../../analysis/format.js';
+import { sharedPhrase } from '../../analysis/headroom.js';
 import type { SeriesPoint, Verdict } from '../../analysis/leak.js';
 import type { SampleEvent } from '../../reports/watch.js';
 import { compactBytes } from './units.js';
@@ -66,6 +67,13 @@ export function liveView(s: SampleEvent, series: SeriesPoint[], pss: number[], v
   }
   out.push('');
   out.push(verdictLine(v));
-  if (s.headroomBytes !== null) out.push(`headroom: ${formatBytes(s.headroomBytes)}`);
+  if (s.headroomBytes !== null) {
+    const under = s.headroomSetBy === null ? '' : ` under ${s.headroomSetBy}'s limit`;
+    const shared =
+      s.headroomSetBy === null
+        ? null
+        : sharedPhrase({ setBy: s.headroomSetBy, sharedWith: s.headroomSharedWith });
+    out.push(`headroom: ${formatBytes(s.headroomBytes)}${under}${shared ? ` (${shared})` : ''}`);
+  }
   return out.join('\n');
 }

@@ -1,0 +1,149 @@
+// The room a memory cgroup has left, measured where it runs out first. A cgroup's memory is
+// charged to it and to every ancestor, so each limited level from the cgroup up to the root can
+// be the one that fills: its headroom is its own limit minus its own working set, which counts
+// its other descendants (siblings of the cgroup, cousins) too. The level with the least headroom
+// binds; it is not always the one with the lowest limit (a 1 GiB child under a 160 MiB parent
+// whose other children hold 130 MiB has 30 MiB left, not 1 GiB minus its own usage).
+// The working set is usage - inactive_file, as Kubernetes counts it: the kernel reclaims inactive
+// page cache before it OOM-kills, so that part is room.
+import { posix } from 'node:path';
+import { type MemoryCgroup, readOwnLimit } from '../procfs/cgroup_memory.js';
+import { parseCgroupValue, readFlatKeyed } from '../procfs/cgroup_stat.js';
+import { ProcReadError } from '../procfs/errors.js';
+import type { ProcFs } from '../procfs/fs.js';
+
+/** One limited level on the way from a cgroup up to the root. */
+export interface HeadroomLevel {
+  /** The cgroup path of that level, e.g. "/parent". */
+  path: string;
+  /** Its own limit (v1 memory.limit_in_bytes, v2 memory.max), bytes; finite. */
+  limitBytes: number;
+  /** Its working set (usage - inactive_file, floored at 0), its descendants included; null when unknown. */
+  workingSetBytes: number | null;
+}
+
+/** Where a cgroup's headroom runs out. */
+export interface CgroupHeadroom {
+  /** limit - working set at the binding level, floored at 0; null when unknown. */
+  headroomBytes: number | null;
+  /** The binding level: its path, its own limit and working set. */
+  setBy: string;
+  limitBytes: number;
+  workingSetBytes: number | null;
+  /**
+   * Other cgroups below the binding level, not on the way up from this cgroup, whose memory is
+   * charged against the same limit: 0 when the cgroup has the limit to itself; null when the
+   * tree could not be listed.
+   */
+  sharedWith: number | null;
+}
+
+/**
+ * The level that binds first (pure): the least headroom among the levels whose working set is
+ * known, the nearest one on a tie (levels are given from the cgroup up); when none is known, the
+ * lowest limit, with the headroom unknown. Null when no level has a limit.
+ */
+export function bindingLevel(
+  levels: readonly HeadroomLevel[],
+): (HeadroomLevel & { headroomBytes: number | null }) | null {
+  let best: (HeadroomLevel & { headroomBytes: number }) | null = null;
+  let lowest: HeadroomLevel | null = null;
+  for (const level of levels) {
+    if (!Number.isFinite(level.limitBytes)) continue;
+    if (lowest === null || level.limitBytes < lowest.limitBytes) lowest = level;
+    if (level.workingSetBytes === null) continue;
+    const headroomBytes = Math.max(0, level.limitBytes - level.workingSetBytes);
+    if (best === null || headroomBytes < best.headroomBytes) best = { ...level, headroomBytes };
+  }
+  if (best) return best;
+  return lowest ? { ...lowest, headroomBytes: null } : null;
+}
+
+/** The cgroup folders visited at most when counting what shares a limit. */
+const COUNT_LIMIT = 2000;
+
+function subfolders(fs: ProcFs, dir: string): string[] {
+  const out: string[] = [];
+  for (const name of fs.list(dir).sort()) {
+    const sub = posix.join(dir, name);
+    try {
+      fs.list(sub);
+      out.push(sub);
+    } catch {
+      // a file (ENOTDIR): cgroup folders are the only subfolders
+    }
+  }
+  return out;
+}
+
+/** Folders below `top` (recursively), leaving out those in `skip`; null when it cannot be listed. */
+function countOthers(fs: ProcFs, top: string, skip: ReadonlySet<string>): number | null {
+  let count = 0;
+  const queue = [top];
+  try {
+    for (let i = 0; i < queue.length && i < COUNT_LIMIT; i++) {
+      for (const sub of subfolders(fs, queue[i] as string)) {
+        if (!skip.has(sub)) count++;
+        queue.push(sub);
+      }
+    }
+  } catch (err) {
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
+  return count;
+}
+
+/** A level's working set, null when its files cannot be read. */
+function readWorkingSet(fs: ProcFs, dir: string, version: 1 | 2): number | null {
+  try {
+    const file = posix.join(dir, version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
+    const usage = parseCgroupValue(fs.readText(file), fs.path(file));
+    const inactive = readFlatKeyed(fs, dir, 'memory.stat').get(
+      version === 1 ? 'total_inactive_file' : 'inactive_file',
+    );
+    if (!Number.isFinite(usage) || inactive === undefined || !Number.isFinite(inactive)) return null;
+    return Math.max(0, usage - inactive);
+  } catch (err) {
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Reads the headroom of cgroup `cg` at its binding level: for the cgroup and each ancestor up to
+ * the mount's root, its own limit file and, where that is finite, its usage (v1
+ * memory.usage_in_bytes, v2 memory.current) and memory.stat's inactive file. Bytes. Null when no
+ * level has a limit. A level whose limit file is missing sets none (v2's root, captured trees).
+ */
+export function readCgroupHeadroom(fs: ProcFs, cg: MemoryCgroup): CgroupHeadroom | null {
+  const levels: (HeadroomLevel & { dir: string })[] = [];
+  const onPath = new Set<string>();
+  let dir = cg.dir;
+  let path = cg.path;
+  for (;;) {
+    onPath.add(dir);
+    let limitBytes = Number.POSITIVE_INFINITY;
+    try {
+      limitBytes = readOwnLimit(fs, dir, cg.version);
+    } catch (err) {
+      if (!(err instanceof ProcReadError)) throw err;
+    }
+    if (Number.isFinite(limitBytes)) {
+      levels.push({ path, dir, limitBytes, workingSetBytes: readWorkingSet(fs, dir, cg.version) });
+    }
+    if (dir === cg.hierarchy.mountDir || dir === '.' || dir === '' || path === '/') break;
+    dir = posix.dirname(dir);
+    path = posix.dirname(path);
+  }
+  const binding = bindingLevel(levels);
+  if (!binding) return null;
+  const bindingDir = levels.find((l) => l.path === binding.path)?.dir ?? cg.dir;
+  return {
+    headroomBytes: binding.headroomBytes,
+    setBy: binding.path,
+    limitBytes: binding.limitBytes,
+    workingSetBytes: binding.workingSetBytes,
+    sharedWith: countOthers(fs, bindingDir, onPath),
+  };
+}
