@@ -173,6 +173,31 @@ describe('OOM findings', () => {
     assert.equal(at(Number.NaN), undefined);
   });
 
+  it('working-set-near-limit for a child whose parent limit is nearly used up by its siblings', () => {
+    const child = cg({
+      path: '/p/a',
+      limitBytes: 160 * MiB,
+      limitSetBy: '/p',
+      usageBytes: 60 * MiB,
+      workingSetBytes: 60 * MiB,
+      binding: { setBy: '/p', limitBytes: 160 * MiB, workingSetBytes: 150 * MiB, sharedWith: 1 },
+    });
+    const f = explainOom({
+      memTotalBytes: 16 * GiB,
+      swapTotalBytes: 0,
+      swapFreeBytes: 0,
+      psi: null,
+      cgroups: [child],
+      processes: [],
+    }).find((x) => x.id === 'working-set-near-limit');
+    assert.equal(f?.severity, 'warning');
+    assert.equal(
+      f?.summary,
+      'Cgroup /p/a lives under /p, whose working set is 150 MiB, 94% of its 160 MiB limit, shared with 1 other cgroup under /p.',
+    );
+    assert.equal(f?.evidence.limitCgroup, '/p');
+  });
+
   it('page-cache-reclaimable when usage is high but mostly cache', () => {
     assert.ok(
       ids({ cgroups: [cg({ usageBytes: 500 * MiB, workingSetBytes: 200 * MiB })] }).includes(

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { memoryBudget, type PressureEvent } from '../../src/runtime/index.js';
+import { type MemoryStats, memoryBudget, type PressureEvent } from '../../src/runtime/index.js';
 import { cgroupUnavailable, createCgroup } from '../helpers/cgroup.js';
+import { type RunningChild, startChild } from '../helpers/children.js';
 import { startNode } from './_child.js';
 
 const MiB = 1024 * 1024;
@@ -76,6 +77,52 @@ test('pressure thresholds fire in order as a child grows toward its cgroup limit
     assert.ok(events.every((e, i) => i === 0 || e.timeMs >= (events[i - 1] as PressureEvent).timeMs));
   } finally {
     await cg.remove();
+  }
+});
+
+test("under a parent limit shared with 2 other cgroups, the budget measures the parent's working set", {
+  skip: noCgroup ?? false,
+}, async (t) => {
+  // /parent (256 MiB) holds a and b (60 MiB each, real processes) and c, which has its own 200 MiB
+  // limit (the lowest on its way up) and the Node process. The parent binds: it has less room left.
+  const parent = createCgroup('budget-shared', { limitBytes: 256 * MiB });
+  const held: RunningChild<{ pid: number }>[] = [];
+  try {
+    for (const name of ['a', 'b']) {
+      const cg = createCgroup(name, { parent });
+      const kid = await startChild<{ pid: number }>('growth', ['60', '0']);
+      held.push(kid);
+      cg.add(kid.info.pid);
+      kid.proc.stdin?.write('\n');
+      for (let i = 0; i < 200 && kid.lines.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(kid.lines.length, 1, 'growth touched its memory');
+    }
+    const c = createCgroup('c', { parent, limitBytes: 200 * MiB });
+    const child = startNode('budget.ts', ['measure'], { shellPrefix: `echo $$ > ${c.dir}/cgroup.procs` });
+    const line = await child.waitFor((l) => 'measure' in l, 30_000);
+    const parentUsage = Number(parent.read('memory.usage_in_bytes').trim());
+    await child.stop();
+    const m = line.measure as Omit<PressureEvent, 'threshold'>;
+    const limit = line.limit as MemoryStats['limit'];
+    t.diagnostic(
+      `budget: ${(m.usageBytes / MiB).toFixed(1)} of ${(m.limitBytes / MiB).toFixed(0)} MiB (${m.measure}); ` +
+        `parent usage after: ${(parentUsage / MiB).toFixed(1)} MiB; ${limit.reason}`,
+    );
+    assert.equal(m.source, 'cgroup');
+    assert.equal(m.measure, 'cgroup working set');
+    assert.equal(m.limitBytes, 256 * MiB, "the parent's limit, not c's own 200 MiB");
+    // The parent's working set holds both siblings' 120 MiB and the Node process; it was read just
+    // before the test's own read of usage_in_bytes (fuzzy by a per-cpu charge batch), while Node idles.
+    assert.ok(m.usageBytes >= 120 * MiB, `usage ${m.usageBytes} counts the siblings`);
+    assert.ok(m.usageBytes <= parentUsage + 2 * MiB, `usage ${m.usageBytes} vs the parent's ${parentUsage}`);
+    assert.equal(limit.cgroupPath, parent.path);
+    assert.equal(limit.cgroupLimitBytes, 256 * MiB);
+    assert.equal(limit.cgroupSharedWith, 2);
+    assert.ok(limit.cgroupHeadroomBytes !== null && limit.cgroupHeadroomBytes < 256 * MiB - 120 * MiB);
+    assert.match(limit.reason, new RegExp(`shared with 2 other cgroups under ${parent.path}`));
+  } finally {
+    for (const k of held) await k.stop();
+    await parent.remove();
   }
 });
 

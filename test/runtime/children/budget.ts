@@ -2,12 +2,18 @@
 //   warn   start the budget and report its start-up warnings (run with a --max-old-space-size
 //          above the cgroup's limit), then exit
 //   grow   touch 4 MiB more every 50 ms until the 95% pressure event, printing each event
-import { memoryBudget } from '../../../src/runtime/index.js';
+//   measure  print what the budget measures and memoryStats' limit, then wait for stdin to close
+import { memoryBudget, memoryStats } from '../../../src/runtime/index.js';
 
 const mode = process.argv[2];
 const print = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-if (mode === 'warn') {
+if (mode === 'measure') {
+  const budget = memoryBudget({ warn: false });
+  print({ pid: process.pid, measure: budget.measure(), limit: memoryStats().limit });
+  budget.stop();
+  process.stdin.resume();
+} else if (mode === 'warn') {
   const budget = memoryBudget();
   print({ warnings: budget.warnings, limit: budget.measure() });
   budget.stop();
