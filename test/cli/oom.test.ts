@@ -216,3 +216,54 @@ test('bad input: an unknown cgroup is one line and exit 1', async () => {
   assert.match(r.stderr, /^memlens: .*\/no\/such\/cgroup\/here/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
+
+test("oom --cgroup PATH: findings and ranking are about that cgroup's processes, not an adj 1000 outside it", async (t) => {
+  const why = cgroupUnavailable();
+  if (why) return t.skip(why);
+  const cg = createCgroup('oom-scoped', { limitBytes: 64 * MiB });
+  // Outside the cgroup: a process the kernel takes first (adj 1000, any user may raise it) and,
+  // where this root may lower an adj (CAP_SYS_RESOURCE), one it never takes (-1000).
+  const outside = [spawn('sleep', ['60']), spawn('sleep', ['60'])];
+  try {
+    await Promise.all(outside.map((k) => once(k, 'spawn')));
+    const [first, never] = outside as [ChildProcess, ChildProcess];
+    writeFileSync(`/proc/${first.pid}/oom_score_adj`, '1000');
+    let exemptOutside = true;
+    try {
+      writeFileSync(`/proc/${never.pid}/oom_score_adj`, '-1000');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+      exemptOutside = false;
+      t.diagnostic('cannot lower oom_score_adj here (no CAP_SYS_RESOURCE): the -1000 process is left out');
+    }
+    const inside = await startIn(cg, sleeper());
+    const whole = await runJson<OomReport>(['oom']);
+    assert.ok(
+      whole.findings.some(
+        (f) => f.id === 'oom-score-adj-max' && String(f.evidence.pids).split(' ').includes(String(first.pid)),
+      ),
+      'without --cgroup the adj 1000 process is a finding',
+    );
+    const scoped = await runJson<OomReport>(['oom', '--cgroup', cg.path]);
+    const outsidePids = new Set([first.pid, ...(exemptOutside ? [never.pid] : [])].map(String));
+    for (const f of scoped.findings) {
+      const pids = [f.evidence.pid, ...String(f.evidence.pids ?? '').split(' ')].map(String);
+      assert.ok(
+        !pids.some((p) => outsidePids.has(p)),
+        `finding ${f.id} is about a process outside: ${f.summary}`,
+      );
+    }
+    assert.ok(!scoped.findings.some((f) => f.id === 'oom-score-adj-max'), 'no process inside has adj 1000');
+    assert.deepEqual(
+      scoped.ranking.map((r) => r.pid),
+      [inside.pid],
+    );
+    const text = await runCli(['oom', '--cgroup', cg.path]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.doesNotMatch(text.stdout, /oom_score_adj 1000|oom_score_adj -1000/);
+    inside.kill('SIGKILL');
+  } finally {
+    for (const k of outside) k.kill('SIGKILL');
+    await cg.remove();
+  }
+});
