@@ -76,23 +76,24 @@ function subfolders(fs: ProcFs, dir: string): string[] {
   return out;
 }
 
-/** Folders below `top` (recursively), leaving out those in `skip`; null when it cannot be listed. */
-function countOthers(fs: ProcFs, top: string, skip: ReadonlySet<string>): number | null {
-  let count = 0;
+/** How many folders lie below `top`, recursively; null when it cannot be listed. */
+function countBelow(fs: ProcFs, top: string): number | null {
   const queue = [top];
   try {
-    for (let i = 0; i < queue.length && i < COUNT_LIMIT; i++) {
-      for (const sub of subfolders(fs, queue[i] as string)) {
-        if (!skip.has(sub)) count++;
-        queue.push(sub);
-      }
-    }
+    for (let i = 0; i < queue.length && i < COUNT_LIMIT; i++)
+      queue.push(...subfolders(fs, queue[i] as string));
   } catch (err) {
     if (err instanceof ProcReadError) return null;
     throw err;
   }
-  return count;
+  return queue.length - 1;
 }
+
+/**
+ * Folder counts below a cgroup folder, by folder: one pass over many cgroups (oom, serve's cgroup
+ * tick) shares them, as many cgroups usually sit under the same limited parent.
+ */
+export type SubtreeCounts = Map<string, number | null>;
 
 /** A level's working set, null when its files cannot be read. */
 function readWorkingSet(fs: ProcFs, dir: string, version: 1 | 2): number | null {
@@ -115,14 +116,17 @@ function readWorkingSet(fs: ProcFs, dir: string, version: 1 | 2): number | null 
  * the mount's root, its own limit file and, where that is finite, its usage (v1
  * memory.usage_in_bytes, v2 memory.current) and memory.stat's inactive file. Bytes. Null when no
  * level has a limit. A level whose limit file is missing sets none (v2's root, captured trees).
+ * `counts` caches the folder walk that counts who shares the limit, across calls of one pass.
  */
-export function readCgroupHeadroom(fs: ProcFs, cg: MemoryCgroup): CgroupHeadroom | null {
-  const levels: (HeadroomLevel & { dir: string })[] = [];
-  const onPath = new Set<string>();
+export function readCgroupHeadroom(
+  fs: ProcFs,
+  cg: MemoryCgroup,
+  counts: SubtreeCounts = new Map(),
+): CgroupHeadroom | null {
+  const levels: (HeadroomLevel & { dir: string; depth: number })[] = [];
   let dir = cg.dir;
   let path = cg.path;
-  for (;;) {
-    onPath.add(dir);
+  for (let depth = 0; ; depth++) {
     let limitBytes = Number.POSITIVE_INFINITY;
     try {
       limitBytes = readOwnLimit(fs, dir, cg.version);
@@ -130,7 +134,7 @@ export function readCgroupHeadroom(fs: ProcFs, cg: MemoryCgroup): CgroupHeadroom
       if (!(err instanceof ProcReadError)) throw err;
     }
     if (Number.isFinite(limitBytes)) {
-      levels.push({ path, dir, limitBytes, workingSetBytes: readWorkingSet(fs, dir, cg.version) });
+      levels.push({ path, dir, depth, limitBytes, workingSetBytes: readWorkingSet(fs, dir, cg.version) });
     }
     if (dir === cg.hierarchy.mountDir || dir === '.' || dir === '' || path === '/') break;
     dir = posix.dirname(dir);
@@ -138,12 +142,15 @@ export function readCgroupHeadroom(fs: ProcFs, cg: MemoryCgroup): CgroupHeadroom
   }
   const binding = bindingLevel(levels);
   if (!binding) return null;
-  const bindingDir = levels.find((l) => l.path === binding.path)?.dir ?? cg.dir;
+  const level = levels.find((l) => l.path === binding.path) ?? { dir: cg.dir, depth: 0 };
+  if (!counts.has(level.dir)) counts.set(level.dir, countBelow(fs, level.dir));
+  const below = counts.get(level.dir) ?? null;
   return {
     headroomBytes: binding.headroomBytes,
     setBy: binding.path,
     limitBytes: binding.limitBytes,
     workingSetBytes: binding.workingSetBytes,
-    sharedWith: countOthers(fs, bindingDir, onPath),
+    // The folders on the way up from the cgroup (itself included) are not "other" cgroups.
+    sharedWith: below === null ? null : Math.max(0, below - level.depth),
   };
 }

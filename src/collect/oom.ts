@@ -13,7 +13,7 @@ import { type Pressure, readMemoryPressure } from '../procfs/pressure.js';
 import { readBootTimeSec } from '../procfs/proc_stat.js';
 import { readVmSysctl, type VmSysctl } from '../procfs/sysctl.js';
 import { readVmstat } from '../procfs/vmstat.js';
-import { type CgroupHeadroom, readCgroupHeadroom } from './cgroup-headroom.js';
+import { type CgroupHeadroom, readCgroupHeadroom, type SubtreeCounts } from './cgroup-headroom.js';
 import { listMemoryCgroups, memoryCgroupByPath, memoryHierarchy } from './cgroups.js';
 import type { ProcessSample } from './process.js';
 import { scanProcesses } from './scan.js';
@@ -83,9 +83,11 @@ export function collectOom(fs: ProcFs, opts: CollectOomOptions = {}): OomCollect
     processes = samples.filter((s) => inside.has(s.pid));
   }
   const cgroups: OomCollection['cgroups'] = [];
+  const counts: SubtreeCounts = new Map();
   for (const { cgroup, pids } of chosen) {
     const memory = orNull(() => readCgroupMemory(fs, cgroup));
-    if (memory) cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(fs, cgroup)) });
+    if (memory)
+      cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(fs, cgroup, counts)) });
   }
 
   let kills: OomKill[] = [];

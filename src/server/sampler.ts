@@ -13,7 +13,7 @@
 //                   sooner for a process whose RSS moved by more than 5% since its last rollup
 //   on demand       the full smaps (inspect), only for GET /api/processes/:pid (see inspect.ts)
 import { analyzeSeries } from '../analysis/leak.js';
-import { readCgroupHeadroom } from '../collect/cgroup-headroom.js';
+import { readCgroupHeadroom, type SubtreeCounts } from '../collect/cgroup-headroom.js';
 import { groupByCgroup, listMemoryCgroups, memoryHierarchy } from '../collect/cgroups.js';
 import { type Headroom, headroomOf } from '../collect/headroom.js';
 import { type ProcessSample, readProcess } from '../collect/process.js';
@@ -337,10 +337,11 @@ export class ServerSampler {
     const placed = procs.flatMap((x) => (x.memoryCgroup ? [{ pid: x.pid, cgroup: x.memoryCgroup }] : []));
     const cgroups: CgroupState[] = [];
     const byPid = new Map<number, string>();
+    const counts: SubtreeCounts = new Map();
     for (const { cgroup, pids } of groupByCgroup(placed)) {
       const memory = orNull(() => readCgroupMemory(this.fs, cgroup));
       if (!memory) continue;
-      cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(this.fs, cgroup)) });
+      cgroups.push({ memory, pids, headroom: orNull(() => readCgroupHeadroom(this.fs, cgroup, counts)) });
       if (this.knownCgroups.size < 100_000) this.knownCgroups.add(memory.path);
       for (const pid of pids) byPid.set(pid, memory.path);
     }

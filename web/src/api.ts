@@ -165,6 +165,10 @@ export interface Cgroup {
   usageBytes: number | null;
   workingSetBytes: number | null;
   headroomBytes: number | null;
+  /** The level the headroom is left under (the cgroup or an ancestor), its limit, and who shares it. */
+  headroomSetBy: string | null;
+  headroomLimitBytes: number | null;
+  headroomSharedWith: number | null;
   anonBytes: number | null;
   fileBytes: number | null;
   inactiveFileBytes: number | null;

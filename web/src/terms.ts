@@ -20,7 +20,8 @@ export const TERMS = {
   workingSet:
     'Working set (as Kubernetes counts it): cgroup usage − inactive_file. Crossing the limit with it means OOM.',
   usage: 'Cgroup usage: memory charged to the cgroup, page cache included.',
-  headroom: 'Limit − working set: how much more the cgroup can hold before the OOM killer acts.',
+  headroom:
+    'Limit − working set at the level that binds (the cgroup or an ancestor, whose working set counts its other children): how much more the cgroup can hold before the OOM killer acts.',
   minorFaults: 'Minor page faults per second: pages mapped without I/O (first touch, copy-on-write).',
   majorFaults: 'Major page faults per second: pages read from disk or swap. Sustained, they mean thrashing.',
   oomScore: 'oom_score: the kernel’s badness for this process (0–1000; higher dies first).',

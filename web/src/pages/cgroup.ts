@@ -6,6 +6,7 @@ import { TimeChart } from '../charts.js';
 import { COLORS } from '../colors.js';
 import { figure, fill, h, section } from '../dom.js';
 import { bytes, count, percent, psiPercent } from '../format.js';
+import { headroomWhere } from '../headroom.js';
 import { clearError, clearErrors, onTick, reportError } from '../live.js';
 import { pointsFor, RangeControl, type Window } from '../range.js';
 import { TERMS } from '../terms.js';
@@ -175,7 +176,7 @@ function renderNow(figuresEl: HTMLElement, eventsEl: HTMLElement, pidsEl: HTMLEl
       'The memory limit in force (memory.max or memory.limit_in_bytes, the lowest up the tree)',
       cg.limitSetBy ? `set by ${cg.limitSetBy}` : null,
     ),
-    figure('Headroom', bytes(cg.headroomBytes), TERMS.headroom),
+    figure('Headroom', bytes(cg.headroomBytes), TERMS.headroom, headroomWhere(cg)),
     figure('anon', bytes(cg.anonBytes), TERMS.anon),
     figure(
       'file',

@@ -4,6 +4,7 @@
 import type { Cgroup, Machine, OomReport, ProcessRow } from '../api.js';
 import { figure, fill, h } from '../dom.js';
 import { bytes, count, duration, percent, psiPercent } from '../format.js';
+import { bindingShare, headroomWhere } from '../headroom.js';
 import { TERMS } from '../terms.js';
 import { findingList, isSuspect, slopeText, timeToLimitText, verdictBadge } from '../verdict.js';
 import { cgroupHref, processHref } from './page.js';
@@ -144,8 +145,9 @@ export function renderCgroups(el: HTMLElement, cgroups: Cgroup[]): void {
   const limited = cgroups
     .filter((c) => c.limitBytes !== null && c.limitBytes > 0)
     .map((c) => {
+      // Measured where the room runs out: a child's parent limit counts its siblings too.
       const used = c.workingSetBytes ?? c.usageBytes;
-      return { c, share: used === null ? null : used / (c.limitBytes as number) };
+      return { c, share: bindingShare(c) ?? (used === null ? null : used / (c.limitBytes as number)) };
     })
     .sort((a, b) => (b.share ?? -1) - (a.share ?? -1))
     .slice(0, 6);
@@ -191,7 +193,7 @@ export function renderCgroups(el: HTMLElement, cgroups: Cgroup[]): void {
                 { class: 'line muted' },
                 `working set ${bytes(c.workingSetBytes)}`,
                 c.limitBytes !== null
-                  ? ` of ${bytes(c.limitBytes)} (${percent(share)}) · headroom ${bytes(c.headroomBytes)}`
+                  ? ` of ${bytes(c.limitBytes)} · headroom ${bytes(c.headroomBytes)}${headroomWhere(c) ? ` ${headroomWhere(c)}` : ''} (${percent(share)} used)`
                   : ` · usage ${bytes(c.usageBytes)}`,
               ),
             ),
