@@ -224,21 +224,24 @@ function mountExt4(): { dir: string; breakIt(): void; remove(): void } {
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  run('truncate', ['-s', '8M', image]);
-  run('mkfs.ext4', ['-q', '-F', image]);
-  run('mount', ['-o', 'loop,errors=remount-ro', image, dir]);
-  chmodSync(dir, 0o700);
-  const device = basename(run('findmnt', ['-n', '-o', 'SOURCE', dir]));
-  return {
-    dir,
-    breakIt: () =>
-      writeFileSync(`/sys/fs/ext4/${device}/trigger_fs_error`, 'memlens test: read-only from here'),
-    remove() {
-      spawnSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(image, { force: true });
-    },
+  const remove = () => {
+    spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(image, { force: true });
   };
+  try {
+    run('truncate', ['-s', '8M', image]);
+    run('mkfs.ext4', ['-q', '-F', image]);
+    run('mount', ['-o', 'loop,errors=remount-ro', image, dir]);
+    chmodSync(dir, 0o700);
+    const device = basename(run('findmnt', ['-n', '-o', 'SOURCE', dir]));
+    const breakIt = () =>
+      writeFileSync(`/sys/fs/ext4/${device}/trigger_fs_error`, 'memlens test: read-only from here');
+    return { dir, breakIt, remove };
+  } catch (err) {
+    remove();
+    throw err;
+  }
 }
 
 const ext4 = root && spawnSync('mkfs.ext4', ['-V']).status === 0 && existsSync('/dev/loop-control');
