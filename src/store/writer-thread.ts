@@ -83,6 +83,7 @@ export class WriterThread {
     return new Promise((resolve, reject) => {
       const fail = (err: Error) => {
         worker.off('message', first);
+        worker.off('exit', exited);
         void worker.terminate();
         reject(err);
       };
@@ -91,10 +92,14 @@ export class WriterThread {
         if (m.op !== 'ready') return;
         worker.off('message', first);
         worker.off('error', fail);
+        worker.off('exit', exited);
         resolve(new WriterThread(worker, events));
       };
+      const exited = () =>
+        fail(new HistoryError('E_OPEN', `The history writer for "${path}" exited before opening it`));
       worker.on('message', first);
       worker.once('error', fail);
+      worker.once('exit', exited);
     });
   }
 
