@@ -1,7 +1,7 @@
 // The writer's side of a history that can fail: ticks wait in a bounded queue, oldest first, and are
 // written in order as soon as a write succeeds again. A failure (disk full, lock held, read-only,
-// I/O error) stops the drain until the next tick, so a full disk costs one failed transaction per
-// tick, not one per queued tick.
+// I/O error) stops the drain until a later tick (at most one try per retryAfterMs), so a full disk
+// costs one failed transaction now and then, not one per queued tick.
 //
 // Kept rather than dropped, because the usual failures pass (a lock held by a backup or a VACUUM,
 // space freed by someone): the queued ticks then land and the history has no gap. The queue is
@@ -57,7 +57,15 @@ export class TickQueue {
     private readonly maxRows = MAX_QUEUED_ROWS,
     /** The history's file, to tell a read-only file system from an I/O error. */
     private readonly path?: string,
+    /**
+     * After a failure, how long pushes only queue (ms). A failing write may wait out the busy
+     * timeout: retried for every tick of a short interval, ticks would pile up unbounded in
+     * front of the queue, in the thread's message port.
+     */
+    private readonly retryAfterMs = 0,
   ) {}
+
+  private failedAt = 0;
 
   status(): QueueStatus {
     return { queued: this.queue.length, written: this.written, dropped: this.dropped, failing: this.failing };
@@ -72,12 +80,12 @@ export class TickQueue {
       this.rows -= (this.queue.shift() as Queued).rows;
       this.dropped++;
     }
-    this.drain();
+    if (this.mayRetry()) this.drain();
   }
 
   /** Compacts once the queue is written (a failing history compacts at a later call). */
   compact(now: number): void {
-    if (!this.drain()) return;
+    if (!this.mayRetry() || !this.drain()) return;
     const before = this.failing;
     if (this.attempt('compact', () => this.target.compact(now)) && before !== null)
       this.events.resumed(before, this.status());
@@ -91,6 +99,10 @@ export class TickQueue {
     this.rows = 0;
     this.attempt('close', () => this.target.close());
     return this.status();
+  }
+
+  private mayRetry(): boolean {
+    return this.failing === null || Date.now() - this.failedAt >= this.retryAfterMs;
   }
 
   /** Writes the queue, oldest first; false when a write failed (the rest waits). */
@@ -113,6 +125,7 @@ export class TickQueue {
       run();
     } catch (err) {
       this.failing = classifyWriteFailure(err, this.path);
+      this.failedAt = Date.now();
       this.events.failed(this.failing, step);
       return false;
     }

@@ -30,6 +30,7 @@ if (history !== null) {
     },
     setup.maxQueuedRows,
     setup.path,
+    setup.busyTimeoutMs,
   );
   post({ op: 'ready' });
   port.on('message', (m: ToWriter) => {

@@ -10,7 +10,7 @@ import { type QueueStatus, TickQueue } from '../../src/store/tick-queue.js';
 import type { WriteFailure } from '../../src/store/write-failure.js';
 import { proc, T0, tempDir } from './_helpers.js';
 
-function setup(t: Parameters<typeof tempDir>[0], maxRows: number) {
+function setup(t: Parameters<typeof tempDir>[0], maxRows: number, retryAfterMs = 0) {
   const path = join(tempDir(t), 'h.db');
   const history = History.open(path, { busyTimeoutMs: 0 });
   const failed: { kind: string; step: string }[] = [];
@@ -23,6 +23,7 @@ function setup(t: Parameters<typeof tempDir>[0], maxRows: number) {
     },
     maxRows,
     path,
+    retryAfterMs,
   );
   const other = new Database(path);
   t.after(() => other.close());
@@ -71,4 +72,19 @@ test('close under a held lock: what cannot be written is counted as dropped, and
   assert.equal(status.dropped, 2);
   assert.equal(status.queued, 0);
   assert.throws(() => history.machineSeries(T0, T0 + 3), /not open/, 'the history is closed');
+});
+
+test('after a failure, ticks only queue until retryAfterMs has passed; close still tries', (t) => {
+  const { history, queue, other, failed, tick } = setup(t, 100, 3_600_000);
+  other.exec('BEGIN IMMEDIATE');
+  for (let i = 0; i < 4; i++) queue.push(T0 + i, tick());
+  assert.equal(failed.length, 1, 'one attempt, then the ticks wait without a try each');
+  queue.compact(T0 + 4);
+  assert.equal(failed.length, 1, 'nor does a compaction try');
+  other.exec('COMMIT');
+  const status = queue.close();
+  assert.deepEqual([status.written, status.dropped], [4, 0], 'close writes what waited');
+  const reopened = History.open(history.path);
+  t.after(() => reopened.close());
+  assert.deepEqual(reopened.machineSeries(T0 - 1, T0 + 10).t, [T0, T0 + 1, T0 + 2, T0 + 3]);
 });
