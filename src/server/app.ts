@@ -35,6 +35,10 @@ export interface AppDeps {
   logError?: (err: unknown) => void;
 }
 
+function isSqliteError(err: unknown): err is Error {
+  return err instanceof Error && String((err as { code?: unknown }).code).startsWith('SQLITE_');
+}
+
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 // The dashboard loads its own script and styles and talks to this server only.
@@ -99,6 +103,11 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((err, c) => {
     if (err instanceof HttpError) {
       return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers);
+    }
+    if (isSqliteError(err)) {
+      // A history read that met a lock or a damaged file: the live routes are unaffected.
+      const message = `The history cannot be read now (${err.message}): retry; the live routes still answer`;
+      return c.json({ error: { code: 'history-unavailable', message } }, 503, { 'Retry-After': '1' });
     }
     (deps.logError ?? ((e) => console.error('memlens serve: internal error:', e)))(err);
     return c.json({ error: { code: 'internal', message: 'Internal error: see the server log' } }, 500);

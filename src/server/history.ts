@@ -21,3 +21,6 @@ export type HistoryStore = Pick<
   | 'retentionDescription'
   | 'close'
 >;
+
+/** Where the sampler sends each tick: the writer thread in the server, or a History directly. */
+export type TickSink = Pick<HistoryStore, 'writeTick' | 'compact'>;

@@ -30,7 +30,7 @@ import { readMemoryPressure } from '../procfs/pressure.js';
 import { readSmapsRollup } from '../procfs/smaps_rollup.js';
 import { readVmstat } from '../procfs/vmstat.js';
 import { withHeadroom } from '../reports/watch.js';
-import type { HistoryStore } from './history.js';
+import type { TickSink } from './history.js';
 import { tickRows } from './record.js';
 import { redactCommand } from './redact.js';
 import { SeriesRing } from './series.js';
@@ -114,7 +114,7 @@ export class ServerSampler {
 
   constructor(
     private readonly fs: ProcFs,
-    private readonly history: HistoryStore | null,
+    private readonly history: TickSink | null,
     opts: Partial<SamplerOptions> = {},
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts };

@@ -7,10 +7,13 @@ import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import type { ProcFs } from '../procfs/fs.js';
 import { History } from '../store/history.js';
+import { classifyWriteFailure } from '../store/write-failure.js';
+import { WriterThread } from '../store/writer-thread.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { ConnectionGate, type GateLimits } from './connection-gate.js';
 import { DEFAULT_EVENTS, EventHub } from './events.js';
+import { historyLog } from './history-log.js';
 import { createMetrics } from './metrics.js';
 import { HttpError } from './params.js';
 import { clientErrorHandler } from './raw-answer.js';
@@ -32,6 +35,8 @@ export interface ServeOptions {
   pageSize: number;
   webRoot?: string;
   logError?: (err: unknown) => void;
+  /** Where the history's failures are reported, a line at a time (default: stderr). */
+  logLine?: (line: string) => void;
   /** SERVER_LIMITS by default; tests shorten the timeouts. */
   limits?: Partial<ServerLimits>;
 }
@@ -41,7 +46,7 @@ export interface RunningServer {
   port: number;
   dbPath: string;
   retention: string;
-  /** Stops sampling, ends event streams, closes the socket, then the history. */
+  /** Stops sampling, ends event streams, closes the socket, then writes what is queued and closes the history. */
   close(): Promise<void>;
 }
 
@@ -71,9 +76,26 @@ function urlHost(host: string): string {
 }
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  const history = History.open(o.dbPath);
+  // This connection only reads (the API's history routes): a busy timeout of 0, since WAL
+  // readers never wait for the writer, and a request must never wait for a lock.
+  const history = History.open(o.dbPath, { busyTimeoutMs: 0 });
+  const log = historyLog(o.dbPath, o.logLine ?? ((line) => process.stderr.write(line)));
+  const closeReader = () => {
+    try {
+      history.close();
+    } catch (err) {
+      log.failed(classifyWriteFailure(err, o.dbPath), 'close');
+    }
+  };
+  let writer: WriterThread;
+  try {
+    writer = await WriterThread.start(o.dbPath, log);
+  } catch (err) {
+    closeReader();
+    throw err;
+  }
   let server: Server | null = null;
-  const sampler = new ServerSampler(o.fs, history, { intervalSec: o.intervalSec });
+  const sampler = new ServerSampler(o.fs, writer, { intervalSec: o.intervalSec });
   try {
     // One sample before the socket opens: the first request finds a full state.
     sampler.tick(Date.now() / 1000);
@@ -143,7 +165,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           s.closeAllConnections();
           gate?.closeAll();
           await closed;
-          history.close();
+          // The reader first, so the writer's is the last connection and checkpoints the WAL.
+          closeReader();
+          log.closed(await writer.close());
         })();
         return closing;
       },
@@ -151,7 +175,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   } catch (err) {
     sampler.stop();
     server?.close();
-    history.close();
+    closeReader();
+    await writer.close();
     throw err;
   }
 }

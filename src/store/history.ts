@@ -33,6 +33,11 @@ export type { Tick } from './writer.js';
 export interface HistoryOptions {
   /** Finest first; default 1 s for 1 h, 1 min for 7 d, 10 min for 90 d. */
   retention?: RetentionTier[];
+  /**
+   * How long a statement waits for another connection's lock once open (ms; default 5000). The
+   * server's reader takes 0: in WAL mode reads do not wait for the writer.
+   */
+  busyTimeoutMs?: number;
 }
 
 const DEFAULT_MAX_POINTS = 1000;
@@ -93,6 +98,8 @@ export class History {
     }
     try {
       prepareDatabase(db, path);
+      if (opts.busyTimeoutMs !== undefined)
+        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
       return new History(db, retention);
     } catch (err) {
       db.close();

@@ -139,6 +139,8 @@ export async function runServe(opts: ServeCliOptions, globals: GlobalOptions): P
             `memlens serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
           process.stderr,
         ),
+      // The history's failures: one line each, quoting SQLite and the path.
+      logLine: (line) => printText(null, () => line, process.stderr),
     });
   } catch (err) {
     if (err instanceof HistoryError && err.code === 'E_PATH') throw new UsageError(err.message);
