@@ -20,7 +20,7 @@ const RUN_MS = 62_000;
 /**
  * A hang guard, not a tolerance: how long after the minute a child may still take to give its
  * analysis the minimum data. On an idle machine the leak has it after about 35 s, inside the minute;
- * with one core kept busy (npm run test:stress) it took up to 68 s. Two runs in a row of at most
+ * with one core kept busy (npm run test:stress) it took up to 72 s. Two runs in a row of at most
  * RUN_MS + this, with their start and stop, fit scripts/run-tests.mjs's 5 minutes per test file.
  */
 const JUDGED_GRACE_MS = 75_000;
