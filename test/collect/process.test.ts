@@ -11,10 +11,17 @@ const fs = createProcFs();
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `done` every 20 ms; a hang guard of 10 s, not a tolerance. */
+async function until(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !done(); await sleep(20)) {
+    if (Date.now() > end) throw new Error('the child did not grow within 10 s');
+  }
+}
+
 test('an idle process: status is reused while stat shows the same RSS, VIRT and threads', async (t) => {
   const child = await startChild<{ pid: number }>('grow', ['steady', '8']);
   t.after(() => child.stop());
-  await sleep(300); // past the first touch of its 8 MiB
+  // No wait: grow prints its ready line once its 8 MiB are resident.
   const first = readProcess(fs, child.info.pid);
   let reused = 0;
   for (let i = 0; i < 5; i++) {
@@ -34,7 +41,9 @@ test('a growing process: status is read again, and the figures are the new ones'
   const child = await startChild<{ pid: number }>('grow', ['leak', String(20 * 1024)]);
   t.after(() => child.stop());
   const before = readProcess(fs, child.info.pid);
-  await sleep(500); // 10 MiB more
+  // Until the child has grown 5 MiB (a quarter second at its rate), however long a busy machine
+  // makes that take: the test is about what is read after a move, not how fast the child moves.
+  await until(() => (readStatus(fs, child.info.pid).vmRssBytes ?? 0) - (before.rssBytes ?? 0) >= 5 * MiB);
   const after = readProcess(fs, child.info.pid, { previous: before });
   assert.notEqual(after.status, before.status);
   assert.ok(

@@ -12,8 +12,11 @@
 //             the old generation saws up and down around a flat floor
 //   steady    ~1 MiB/s of garbage, nothing retained
 //   buffers   retains 1 MiB/s of Buffers (256 KiB each): external grows, the heap stays flat
+// Every verdict is printed as it is made ({"event":"verdict"}, with its observed time and the major
+// GCs so far), so a test can wait until the analysis has had its minimum data instead of guessing
+// how long V8 takes to collect often enough.
 import { performance } from 'node:perf_hooks';
-import { watchHeap } from '../../../src/runtime/index.js';
+import { type HeapWatcher, watchHeap } from '../../../src/runtime/index.js';
 
 const mode = process.argv[2] ?? 'steady';
 const print = (o: object) =>
@@ -21,7 +24,7 @@ const print = (o: object) =>
 
 const verdicts = { heap: new Map<string, number>(), external: new Map<string, number>() };
 const events: object[] = [];
-const watcher = watchHeap({
+const watcher: HeapWatcher = watchHeap({
   onLeak: (r) => {
     const e = {
       event: 'leak',
@@ -36,7 +39,16 @@ const watcher = watchHeap({
     print(e);
   },
   onRecover: (r) => print({ event: 'recover', kind: r.kind, evidence: r.evidence }),
-  onVerdict: (what, v) => verdicts[what].set(v.kind, (verdicts[what].get(v.kind) ?? 0) + 1),
+  onVerdict: (what, v) => {
+    verdicts[what].set(v.kind, (verdicts[what].get(v.kind) ?? 0) + 1);
+    print({
+      event: 'verdict',
+      what,
+      kind: v.kind,
+      observedSec: v.observedSec,
+      majorGcs: watcher.state().majorGcs,
+    });
+  },
 });
 const startedSec = performance.now() / 1000;
 
@@ -71,7 +83,10 @@ function tick(): void {
   } else if (mode === 'steady') {
     for (let i = 0; i < 10; i++) sink = new Array(125).fill(i);
   } else if (mode === 'buffers') {
-    if (Math.floor(performance.now() / TICK_MS) % 25 === 0) retained.push(Buffer.alloc(256 * 1024, 1));
+    // Four a second, paced by the clock like the leak: a late or skipped timer tick must not
+    // change the rate.
+    const due = Math.floor((performance.now() / 1000 - startedSec) * 4);
+    while (retained.length < due) retained.push(Buffer.alloc(256 * 1024, 1));
   }
 }
 const timer = setInterval(tick, TICK_MS);
