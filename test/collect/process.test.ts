@@ -21,8 +21,20 @@ async function until(done: () => boolean): Promise<void> {
 test('an idle process: status is reused while stat shows the same RSS, VIRT and threads', async (t) => {
   const child = await startChild<{ pid: number }>('grow', ['steady', '8']);
   t.after(() => child.stop());
-  // No wait: grow prints its ready line once its 8 MiB are resident.
-  const first = readProcess(fs, child.info.pid);
+  // grow prints its ready line once its 8 MiB are resident, but its first tick after that still
+  // faults in a page or two (lazily bound libc calls, stack): the test starts from a child whose
+  // stat has stopped moving, three reads in a row, as an idle process's does.
+  let first = readProcess(fs, child.info.pid);
+  for (let same = 0, end = Date.now() + 10_000; same < 3; ) {
+    if (Date.now() > end) throw new Error('the steady child did not settle within 10 s');
+    await sleep(50);
+    const next = readProcess(fs, child.info.pid);
+    same =
+      next.stat.rssPages === first.stat.rssPages && next.stat.vsizeBytes === first.stat.vsizeBytes
+        ? same + 1
+        : 0;
+    first = next;
+  }
   let reused = 0;
   for (let i = 0; i < 5; i++) {
     const again = readProcess(fs, child.info.pid, { previous: first });
