@@ -7,10 +7,12 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
   mkdirSync,
   mkdtempSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,4 +92,25 @@ test('with no folder there yet, the demo makes its own (0700), builds its helper
   // The second run uses the helper it built.
   const again = demoWithoutHome();
   assert.equal(again.status, 0, again.stderr);
+});
+
+test("XDG_CACHE_HOME reached through another user's link is refused: he could retarget it before the run", (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
+  // A cache of root's, with a program at the helper's name that leaves a mark if run.
+  const real = join(tmp, 'root-cache');
+  const dir = join(real, 'memlens', helperDirName());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mark = join(tmp, 'ran-through-link');
+  writeFileSync(join(dir, 'memlens-lab'), `#!/bin/sh\ntouch ${mark}\n`, { mode: 0o755 });
+  const link = join(tmp, 'his-cache');
+  symlinkSync(real, link);
+  lchownSync(link, NOBODY, NOBODY);
+  const r = spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
+    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
+    encoding: 'utf8',
+  });
+  assert.equal(existsSync(mark), false, 'nothing was run through the link');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /his-cache is a symbolic link of uid 65534/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
