@@ -64,6 +64,34 @@ test('200 sockets that never send a token: 100 authorised /metrics requests are 
   }
 });
 
+test('200 sockets that dribble headers or keep a 401 open: 100 authorised requests are all answered', async () => {
+  // They sent something, so they are no longer "sockets that sent nothing"; they must still give
+  // way to clients that connect after them, not those clients to each other.
+  const dribbling = await Promise.all(
+    Array.from({ length: 100 }, () => rawConnect(port, 'GET /metrics HTTP/1.1\r\n')),
+  );
+  const refused = await Promise.all(
+    Array.from({ length: 100 }, () => rawConnect(port, getRequest('/metrics'))),
+  );
+  const attackers = [...dribbling, ...refused];
+  try {
+    await Promise.all(refused.map((c) => c.answer));
+    const conns = await Promise.all(
+      Array.from({ length: 100 }, () => rawConnect(port, getRequest('/metrics', TOKEN))),
+    );
+    const answers = await Promise.all(conns.map((c) => c.answer));
+    endAll(conns);
+    const statuses = answers.map((a) => a?.status ?? 'closed without an answer');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every authorised request got its metrics',
+    );
+  } finally {
+    endAll(attackers);
+  }
+});
+
 test('1,000 concurrent requests: each gets an answer, and those over the limit a 503 with Retry-After', async () => {
   // Keep-alive sockets held open, so the slots stay taken until every request was answered.
   const conns = await Promise.all(
