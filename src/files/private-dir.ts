@@ -100,17 +100,21 @@ export class UntrustedDirError extends Error {
  */
 export function ensurePrivateDir(path: string, what: string): void {
   if (!isAbsolute(path)) throw new UntrustedDirError(`${what} "${path}" is not an absolute path`);
+  const refuse = (problem: string) =>
+    new UntrustedDirError(
+      `refusing to use ${what} "${path}": ${problem}; remove it, or make it yours with mode 0700`,
+    );
+  // The folders above are walked before anything is made: mkdir would follow a link another user
+  // planted on the way (a missing one is made below, then checked with the rest).
+  const above = walkFolders(dirname(path), false);
+  if ('problem' in above && !above.missing) throw refuse(above.problem);
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new UntrustedDirError(`cannot create ${what} "${path}": ${(err as Error).message}`);
   }
   const problem = privateDirProblem(path);
-  if (problem !== null) {
-    throw new UntrustedDirError(
-      `refusing to use ${what} "${path}": ${problem}; remove it, or make it yours with mode 0700`,
-    );
-  }
+  if (problem !== null) throw refuse(problem);
 }
 
 /** Why the file at `path` may not be trusted as one of ours that only we could have written. */

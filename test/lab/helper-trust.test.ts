@@ -10,6 +10,7 @@ import {
   lchownSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -113,4 +114,20 @@ test("XDG_CACHE_HOME reached through another user's link is refused: he could re
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /his-cache is a symbolic link of uid 65534/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test("nothing is made through another user's link before it is refused", (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
+  const target = join(tmp, 'empty-target');
+  mkdirSync(target, { mode: 0o700 });
+  const link = join(tmp, 'his-empty-cache');
+  symlinkSync(target, link);
+  lchownSync(link, NOBODY, NOBODY);
+  const r = spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
+    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /his-empty-cache is a symbolic link of uid 65534/);
+  assert.deepEqual(readdirSync(target), [], 'no folder was made where the link points');
 });
