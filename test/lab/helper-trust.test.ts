@@ -95,6 +95,17 @@ test('with no folder there yet, the demo makes its own (0700), builds its helper
   assert.equal(again.status, 0, again.stderr);
 });
 
+/** The demo with XDG_CACHE_HOME = a link to `target` that another user planted, named `name`. */
+function demoThroughHisLink(name: string, target: string) {
+  const link = join(tmp, name);
+  symlinkSync(target, link);
+  lchownSync(link, NOBODY, NOBODY);
+  return spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
+    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
+    encoding: 'utf8',
+  });
+}
+
 test("XDG_CACHE_HOME reached through another user's link is refused: he could retarget it before the run", (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
   // A cache of root's, with a program at the helper's name that leaves a mark if run.
@@ -103,13 +114,7 @@ test("XDG_CACHE_HOME reached through another user's link is refused: he could re
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const mark = join(tmp, 'ran-through-link');
   writeFileSync(join(dir, 'memlens-lab'), `#!/bin/sh\ntouch ${mark}\n`, { mode: 0o755 });
-  const link = join(tmp, 'his-cache');
-  symlinkSync(real, link);
-  lchownSync(link, NOBODY, NOBODY);
-  const r = spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
-    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
-    encoding: 'utf8',
-  });
+  const r = demoThroughHisLink('his-cache', real);
   assert.equal(existsSync(mark), false, 'nothing was run through the link');
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /his-cache is a symbolic link of uid 65534/);
@@ -120,13 +125,7 @@ test("nothing is made through another user's link before it is refused", (t) => 
   if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
   const target = join(tmp, 'empty-target');
   mkdirSync(target, { mode: 0o700 });
-  const link = join(tmp, 'his-empty-cache');
-  symlinkSync(target, link);
-  lchownSync(link, NOBODY, NOBODY);
-  const r = spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
-    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
-    encoding: 'utf8',
-  });
+  const r = demoThroughHisLink('his-empty-cache', target);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /his-empty-cache is a symbolic link of uid 65534/);
   assert.deepEqual(readdirSync(target), [], 'no folder was made where the link points');
