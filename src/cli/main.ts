@@ -134,8 +134,10 @@ function describe(err: unknown): { message: string; code: number } {
       return { message: `"${negative[1]}" is not a PID: PIDs are whole numbers from 1 to 4194304`, code: 2 };
   }
   if (err instanceof CommanderError) {
-    // Commander's own messages start with "error: "; keep ours one plain line.
-    return { message: err.message.replace(/^error: /, ''), code: err.exitCode === 0 ? 0 : 2 };
+    // Commander's own messages start with "error: " and put "(Did you mean ...?)" on a line of
+    // its own; keep ours one plain line (the sanitizer would show that break as \x0a).
+    const message = err.message.replace(/^error: /, '').replace(/\n\(Did you mean /, ' (did you mean ');
+    return { message, code: err.exitCode === 0 ? 0 : 2 };
   }
   if (err instanceof ProcReadError) {
     const hint = err.code === 'E_PERMISSION' ? ': run as root or as the process owner' : '';

@@ -6,7 +6,8 @@
 // through whatever the entry pointed to.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { walkFolders } from './private-dir.js';
 
 /** A file memlens was asked to write cannot be: the message says why, for the user. */
 export class FileWriteError extends Error {
@@ -47,9 +48,19 @@ export function createNewFile(path: string, mode = 0o600): number {
  * none), never half of one, and nothing another user planted is written through. The new file is
  * mode 0600 whatever the old one was.
  */
-export function writeFilePrivately(file: string, data: string | Uint8Array): void {
+export function writeFilePrivately(named: string, data: string | Uint8Array): void {
+  // The folder as walked, links resolved: one that another user chose (a link of his on the way)
+  // or could swap for a link before the rename (a folder of his on the way) is refused.
+  const walked = walkFolders(dirname(resolve(named)), true);
+  if ('problem' in walked) {
+    const why = walked.missing
+      ? 'its folder does not exist'
+      : `${walked.problem}; name a file in a folder only you or root can change`;
+    throw new FileWriteError(`cannot write "${named}": ${why}`);
+  }
+  const file = join(walked.real, basename(named));
   const problem = targetProblem(file);
-  if (problem !== null) throw new FileWriteError(`cannot write "${file}": ${problem}; name a regular file`);
+  if (problem !== null) throw new FileWriteError(`cannot write "${named}": ${problem}; name a regular file`);
   let tmp = '';
   let fd: number | null = null;
   try {
@@ -66,7 +77,7 @@ export function writeFilePrivately(file: string, data: string | Uint8Array): voi
   } catch (err) {
     if (fd !== null) closeSync(fd);
     if (tmp) rmSync(tmp, { force: true });
-    throw new FileWriteError(`cannot write "${file}": ${reason(err)}`);
+    throw new FileWriteError(`cannot write "${named}": ${reason(err)}`);
   }
 }
 

@@ -6,8 +6,9 @@
 //
 // A socket stays with the gate, unparsed, until its first bytes arrive. That keeps idle sockets
 // cheap to drop: when the unauthenticated pool is full, a new socket takes the place of the
-// oldest one that sent nothing, which gets a 503 (it asked nothing, so no answer is cut off, and
-// a client whose request was on its way reads the 503 as the answer). Over the limits a client
+// oldest one that is not being answered: one that sent nothing gets a 503 (it asked nothing, so
+// no answer is cut off, and a client whose request was on its way reads the 503 as the answer),
+// one that dribbles its headers or idles after a refusal is closed. Over the limits a client
 // gets 503 with Retry-After and the socket closes; it is never just dropped.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -103,23 +104,27 @@ export class ConnectionGate {
     socket.once('close', () => this.forget(conn));
   }
 
-  /** Makes room for one: the oldest socket that sent nothing, else the oldest idle parsed one. */
+  /**
+   * Makes room for one: the oldest socket that is not being answered, whether it sent nothing or
+   * only part of its headers, or kept its socket after a refused request. Oldest, not "silent
+   * first": with the pool full of dribblers, the only silent sockets are clients that connected
+   * a moment ago and whose request is on its way, which would then push each other out.
+   */
   private evictOne(): boolean {
-    let idleParsed: Conn | null = null;
     for (const conn of this.conns.values()) {
       if (conn.phase === 'waiting') {
         this.forget(conn);
         this.refuse(conn.socket, this.tooMany());
         return true;
       }
-      if (idleParsed === null && conn.phase === 'parsing' && conn.inFlight === 0) idleParsed = conn;
+      if (conn.phase === 'parsing' && conn.inFlight === 0) {
+        // Nothing is being answered on it, so closing it cuts nothing off.
+        this.forget(conn);
+        conn.socket.destroy();
+        return true;
+      }
     }
-    if (idleParsed === null) return false;
-    // Headers started but not finished, or a keep-alive socket after a refused request: nothing
-    // is being answered on it, so closing it cuts nothing off.
-    this.forget(idleParsed);
-    idleParsed.socket.destroy();
-    return true;
+    return false;
   }
 
   private handOver(conn: Conn, chunk: Buffer): void {

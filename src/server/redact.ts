@@ -46,6 +46,9 @@ const SCHEME_THEN = /^(Bearer|Basic|Token|Digest|Negotiate)(\s+)\S/i;
 // A URL, up to a blank or a quote.
 const URL = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]*/gi;
 
+// Oracle's connect string in a JDBC URL, "jdbc:oracle:thin:USER/PASSWORD@db": no "://" to find.
+const ORACLE_JDBC = /\b(jdbc:oracle:[a-z0-9]+:)([^/\s'"@:]+)\/([^@\s'"]+)@/gi;
+
 function isRedacted(value: string): boolean {
   return value.replace(/^["']/, '').startsWith(REDACTED);
 }
@@ -93,6 +96,9 @@ function decodeName(name: string): string {
 /** Hides what the text itself shows to be secret, wherever in an argument or script it is. */
 function redactText(text: string): string {
   let out = text.replace(URL, redactUrl);
+  out = out.replace(ORACLE_JDBC, (m, prefix: string, user: string, pw: string) =>
+    isRedacted(pw) ? m : `${prefix}${user}/${REDACTED}@`,
+  );
   out = out.replace(HEADER, (m, lead: string, name: string, sep: string, value: string) => {
     if (!isSecretName(name) || value === '' || isRedacted(value)) return m;
     // "Authorization: Bearer x": the scheme stays, the credentials go.
@@ -137,8 +143,13 @@ const PASSWORD_FLAG: [RegExp, string][] = [
 // Programs that take a password glued to -p.
 const GLUED_P = /^(mysql[a-z_-]*|mariadb[a-z_-]*|mycli|sshpass|mongo[a-z]*)$/;
 
+// Oracle's tools, whose connect argument is "user/password[@database]".
+const ORACLE_NAMES = 'sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl';
+const ORACLE_TOOLS = new RegExp(`^(${ORACLE_NAMES})$`);
+const ORACLE_CONNECT = /^([^/\s@-][^/\s@]*)\/([^@\s]+)(@.*)?$/;
+
 // Those, and programs that wrap another whose -p is not a password.
-const PROGRAMS = /^(redis-cli|sshpass|mongo[a-z]*|login|ssh|scp|sftp|rsync)$/;
+const PROGRAMS = new RegExp(`^(redis-cli|sshpass|mongo[a-z]*|login|ssh|scp|sftp|rsync|${ORACLE_NAMES})$`);
 
 const OPTION_ONLY = /^-{1,2}[A-Za-z0-9_.-]+$/;
 
@@ -196,6 +207,9 @@ function secretWord(words: readonly string[], i: number, before: Before): string
   for (const [name, flag] of PASSWORD_FLAG) {
     if (prev === flag && name.test(before.program) && !word.startsWith('-')) return REDACTED;
   }
+  // sqlplus scott/tiger@db: the password is between the "/" and the "@".
+  const connect = ORACLE_TOOLS.test(before.program) ? ORACLE_CONNECT.exec(word) : null;
+  if (connect && !isRedacted(connect[2] as string)) return `${connect[1]}/${REDACTED}${connect[3] ?? ''}`;
   // curl -u user:password
   if ((prev === '-u' || prev === '--user') && before.curl && word.includes(':')) {
     return `${word.slice(0, word.indexOf(':'))}:${REDACTED}`;

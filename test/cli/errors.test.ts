@@ -35,6 +35,12 @@ const cases: Array<{ args: string[]; code: number; message: RegExp }> = [
   { args: ['maps', 'abc'], code: 2, message: /"abc" is not a PID/ },
   { args: ['maps', '4194000'], code: 1, message: /no process 4194000/ },
   { args: ['ps', '--frobnicate'], code: 2, message: /unknown option '--frobnicate'/ },
+  // commander's suggestion is on a line of its own: joined, not shown as an escaped \x0a
+  {
+    args: ['ps', '--grup'],
+    code: 2,
+    message: /^memlens: unknown option '--grup' \(did you mean --group\?\)$/m,
+  },
   { args: ['ps', '--sort', 'colour'], code: 2, message: /--sort takes one of .*not "colour"/ },
   { args: ['ps', '--top', '0'], code: 2, message: /--top takes a whole number/ },
   { args: ['ps', '--name', '/(/'], code: 2, message: /not a valid regular expression/ },

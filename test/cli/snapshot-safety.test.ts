@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
+  lchownSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -21,6 +24,7 @@ import { after, before, test } from 'node:test';
 import type { Snapshot } from '../../src/reports/snapshot.js';
 import { runCli } from '../helpers/cli.js';
 
+const NOBODY = 65534;
 let dir: string;
 const PRECIOUS = 'root:x:0:0:precious\n';
 
@@ -89,4 +93,41 @@ test('an existing regular FILE is replaced by the new snapshot', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal((JSON.parse(readFileSync(out, 'utf8')) as Snapshot).pid, process.pid);
   assert.equal(statSync(out).mode & 0o777, 0o600);
+});
+
+test('a folder on the way that another user linked, or can swap, is refused: root never writes where he chose', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant links and folders of another user');
+  // The victim: a folder of root's, as /etc is, holding a file of root's.
+  const victimDir = join(dir, 'victim-dir');
+  mkdirSync(victimDir, { mode: 0o755 });
+  const precious = join(victimDir, 'passwd');
+  writeFileSync(precious, PRECIOUS, { mode: 0o644 });
+  // In the sticky folder: his link to the victim's folder, and a folder of his (he may rename it).
+  const link = join(dir, 'out');
+  symlinkSync(victimDir, link);
+  lchownSync(link, NOBODY, NOBODY);
+  const his = join(dir, 'his');
+  mkdirSync(join(his, 'sub'), { recursive: true });
+  chownSync(his, NOBODY, NOBODY);
+  const cases: [string, RegExp][] = [
+    [join(link, 'passwd'), /out is a symbolic link of uid 65534/],
+    [join(his, 'sub', 'passwd'), /the folder .*his belongs to uid 65534/],
+    [join(his, 'passwd'), /the folder .*his belongs to uid 65534/],
+  ];
+  for (const [out, message] of cases) {
+    const r = await runCli(['snapshot', String(process.pid), '-o', out]);
+    assert.equal(r.code, 1, `${out}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, /name a file in a folder only you or root can change$/m);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  assert.equal(readFileSync(precious, 'utf8'), PRECIOUS, "the victim's file is untouched");
+  assert.deepEqual(readdirSync(victimDir), ['passwd'], "nothing was created in the victim's folder");
+  // His own folder in a folder he cannot change (~bob in /home) is fine: only what it holds is his.
+  const home = join(victimDir, 'bob');
+  mkdirSync(home, { mode: 0o755 });
+  chownSync(home, NOBODY, NOBODY);
+  const r = await runCli(['snapshot', String(process.pid), '-o', join(home, 'snap.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(readFileSync(join(home, 'snap.json'), 'utf8')) as Snapshot).pid, process.pid);
 });

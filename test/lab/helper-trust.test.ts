@@ -7,10 +7,13 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,4 +93,40 @@ test('with no folder there yet, the demo makes its own (0700), builds its helper
   // The second run uses the helper it built.
   const again = demoWithoutHome();
   assert.equal(again.status, 0, again.stderr);
+});
+
+/** The demo with XDG_CACHE_HOME = a link to `target` that another user planted, named `name`. */
+function demoThroughHisLink(name: string, target: string) {
+  const link = join(tmp, name);
+  symlinkSync(target, link);
+  lchownSync(link, NOBODY, NOBODY);
+  return spawnSync(process.execPath, [CLI, 'demo', 'reserve', '--size', '4M', '--json'], {
+    env: { PATH: process.env.PATH, HOME: '/', TMPDIR: tmp, XDG_CACHE_HOME: link },
+    encoding: 'utf8',
+  });
+}
+
+test("XDG_CACHE_HOME reached through another user's link is refused: he could retarget it before the run", (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
+  // A cache of root's, with a program at the helper's name that leaves a mark if run.
+  const real = join(tmp, 'root-cache');
+  const dir = join(real, 'memlens', helperDirName());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mark = join(tmp, 'ran-through-link');
+  writeFileSync(join(dir, 'memlens-lab'), `#!/bin/sh\ntouch ${mark}\n`, { mode: 0o755 });
+  const r = demoThroughHisLink('his-cache', real);
+  assert.equal(existsSync(mark), false, 'nothing was run through the link');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /his-cache is a symbolic link of uid 65534/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test("nothing is made through another user's link before it is refused", (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
+  const target = join(tmp, 'empty-target');
+  mkdirSync(target, { mode: 0o700 });
+  const r = demoThroughHisLink('his-empty-cache', target);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /his-empty-cache is a symbolic link of uid 65534/);
+  assert.deepEqual(readdirSync(target), [], 'no folder was made where the link points');
 });

@@ -42,25 +42,48 @@ async function metricsOk(): Promise<void> {
   await res.text();
 }
 
+/** 100 authorised /metrics requests at once, each answered with the metrics. */
+async function hundredAuthorisedServed(): Promise<void> {
+  // Keep-alive, as Prometheus scrapes: each request holds its socket until all are answered.
+  const conns = await Promise.all(
+    Array.from({ length: 100 }, () => rawConnect(port, getRequest('/metrics', TOKEN))),
+  );
+  const answers = await Promise.all(conns.map((c) => c.answer));
+  endAll(conns);
+  const statuses = answers.map((a) => a?.status ?? 'closed without an answer');
+  assert.deepEqual(
+    statuses.filter((s) => s !== 200),
+    [],
+    'every authorised request got its metrics',
+  );
+  assert.ok(answers.every((a) => a?.body.includes('memlens_')));
+}
+
 test('200 sockets that never send a token: 100 authorised /metrics requests are all answered', async () => {
   // More idle sockets than the 128 unauthenticated slots (README, Security).
   const idle = await Promise.all(Array.from({ length: 200 }, () => rawConnect(port)));
   try {
-    // Keep-alive, as Prometheus scrapes: each request holds its socket until all are answered.
-    const conns = await Promise.all(
-      Array.from({ length: 100 }, () => rawConnect(port, getRequest('/metrics', TOKEN))),
-    );
-    const answers = await Promise.all(conns.map((c) => c.answer));
-    endAll(conns);
-    const statuses = answers.map((a) => a?.status ?? 'closed without an answer');
-    assert.deepEqual(
-      statuses.filter((s) => s !== 200),
-      [],
-      'every authorised request got its metrics',
-    );
-    assert.ok(answers.every((a) => a?.body.includes('memlens_')));
+    await hundredAuthorisedServed();
   } finally {
     endAll(idle);
+  }
+});
+
+test('200 sockets that dribble headers or keep a 401 open: 100 authorised requests are all answered', async () => {
+  // They sent something, so they are no longer "sockets that sent nothing"; they must still give
+  // way to clients that connect after them, not those clients to each other.
+  const dribbling = await Promise.all(
+    Array.from({ length: 100 }, () => rawConnect(port, 'GET /metrics HTTP/1.1\r\n')),
+  );
+  const refused = await Promise.all(
+    Array.from({ length: 100 }, () => rawConnect(port, getRequest('/metrics'))),
+  );
+  const attackers = [...dribbling, ...refused];
+  try {
+    await Promise.all(refused.map((c) => c.answer));
+    await hundredAuthorisedServed();
+  } finally {
+    endAll(attackers);
   }
 });
 

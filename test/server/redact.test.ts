@@ -278,6 +278,23 @@ const CASES: [string[], string[]][] = [
     ['mysql', '-p', 'app'],
     ['mysql', '-p', 'app'],
   ],
+  // Oracle's connect strings: user/password@database, in a JDBC URL and as its tools' argument
+  [
+    ['java', '-Djdbc.url=jdbc:oracle:thin:scott/tiger99@db:1521:orcl', '-jar', 'app.jar'],
+    ['java', `-Djdbc.url=jdbc:oracle:thin:scott/${R}@db:1521:orcl`, '-jar', 'app.jar'],
+  ],
+  [
+    ['sqlplus', '-s', 'scott/tiger99@//db:1521/orcl', '@scripts/run.sql'],
+    ['sqlplus', '-s', `scott/${R}@//db:1521/orcl`, '@scripts/run.sql'],
+  ],
+  [
+    ['sh', '-c', 'expdp system/tiger99 schemas=app'],
+    ['sh', '-c', `expdp system/${R} schemas=app`],
+  ],
+  [
+    ['sqlplus', '/', 'as', 'sysdba'],
+    ['sqlplus', '/', 'as', 'sysdba'],
+  ],
   [
     ['find', '/', '-path', '/proc', '-prune', '-o', '-print'],
     ['find', '/', '-path', '/proc', '-prune', '-o', '-print'],

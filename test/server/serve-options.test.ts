@@ -3,7 +3,7 @@
 // the history file and its folder are readable by their owner only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CLI, runCli } from '../helpers/cli.js';
@@ -105,4 +105,25 @@ test('a --db folder that is a link (systemd DynamicUser: /var/lib/NAME -> privat
   } finally {
     await serve.stop();
   }
+});
+
+test("a --db folder reached through another user's link is refused: he would choose where the history goes", (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to plant a link of another user');
+  const chosen = join(tmp.dir, 'chosen');
+  mkdirSync(chosen, { mode: 0o700 });
+  const shared = join(tmp.dir, 'shared-links');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  const link = join(shared, 'state');
+  symlinkSync(chosen, link);
+  lchownSync(link, 65534, 65534);
+  // Bounded: before the fix it served on, with its history where the link pointed.
+  const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--db', join(link, 'h.db')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^memlens: --db \S+: refusing the folder .*state is a symbolic link of uid 65534/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.deepEqual(readdirSync(chosen), [], 'nothing was created where the link points');
 });

@@ -1,10 +1,14 @@
 // memlens serve: the always-on view. Samples every process, keeps the history, and serves the
 // dashboard, the JSON API and Prometheus /metrics until SIGTERM or SIGINT.
 
-import { realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ensurePrivateDir, privateDirProblem, UntrustedDirError } from '../../files/private-dir.js';
+import {
+  ensurePrivateDir,
+  privateDirProblem,
+  UntrustedDirError,
+  walkFolders,
+} from '../../files/private-dir.js';
 import { isLoopback } from '../../server/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from '../../server/serve.js';
 import { HistoryError } from '../../store/errors.js';
@@ -71,17 +75,14 @@ function historyPath(db: string | undefined): string {
     throw new UsageError(`--db takes the file to keep the history in, not "${db}"`);
   }
   // Resolved first: a service's state folder may be a link (systemd's DynamicUser makes
-  // /var/lib/NAME -> private/NAME); what is checked is then what is opened.
-  let folder = dirname(resolve(db));
-  try {
-    folder = realpathSync(folder);
-  } catch {
-    // missing: said below
+  // /var/lib/NAME -> private/NAME); what is checked is then what is opened. A link another user
+  // owns is refused rather than followed: he would choose where root keeps its database.
+  const walked = walkFolders(dirname(resolve(db)), false);
+  if ('problem' in walked && walked.missing) {
+    throw new UsageError(`--db ${db}: its folder ${dirname(resolve(db))} does not exist: create it first`);
   }
-  const problem = privateDirProblem(folder, true);
-  if (problem === 'it does not exist') {
-    throw new UsageError(`--db ${db}: its folder ${folder} does not exist: create it first`);
-  }
+  const folder = 'real' in walked ? walked.real : dirname(resolve(db));
+  const problem = 'problem' in walked ? walked.problem : privateDirProblem(folder, true);
   if (problem !== null) {
     throw new UsageError(
       `--db ${db}: refusing the folder ${folder}: ${problem}; choose one only you can write to`,
