@@ -28,6 +28,36 @@ test('SeriesRing keeps the last `capacity` points in order', () => {
   assert.deepEqual(ring.lastValues(10), [30, 40, 50]);
 });
 
+test('SeriesRing holds memory in proportion to its points, up to its capacity', () => {
+  // What V8 counts as ArrayBuffer memory (native, freed only when a ring is collected): the
+  // rings of short-lived processes, seen once or twice each, must not hold an hour's arrays each.
+  const before = process.memoryUsage().arrayBuffers;
+  const rings = Array.from({ length: 2000 }, (_, i) => {
+    const r = new SeriesRing(3601);
+    r.push(i, i);
+    return r;
+  });
+  const held = process.memoryUsage().arrayBuffers - before;
+  assert.equal(rings.length, 2000);
+  assert.ok(held <= 2000 * 2048, `2000 rings of one point hold ${held} bytes of ArrayBuffers`);
+
+  // An hour at 1 s. The ring grows as points come, and keeps them in order across each growth.
+  const ring = new SeriesRing(3601);
+  assert.ok(ring.allocatedBytes <= 64 * 16, `a new ring holds ${ring.allocatedBytes} bytes`);
+  for (let i = 1; i <= 1000; i++) ring.push(i, i * 10);
+  assert.equal(ring.length, 1000);
+  assert.deepEqual(ring.points()[0], { t: 1, v: 10 });
+  assert.deepEqual(ring.lastValues(2), [9990, 10000]);
+  assert.ok(ring.allocatedBytes < 3601 * 16, `1000 points in ${ring.allocatedBytes} bytes`);
+  for (let i = 1001; i <= 5000; i++) ring.push(i, i * 10);
+  assert.equal(ring.length, 3601);
+  assert.equal(ring.allocatedBytes, 3601 * 16, 'never past the capacity');
+  const points = ring.points();
+  assert.deepEqual(points[0], { t: 1400, v: 14000 });
+  assert.deepEqual(points.at(-1), { t: 5000, v: 50000 });
+  assert.ok(points.every((p, i) => i === 0 || p.t === (points[i - 1]?.t ?? 0) + 1));
+});
+
 test('smaps_rollup is read at first sight, then not every tick, and sooner after a big RSS move', async () => {
   const steady = await startChild<{ pid: number }>('grow', ['steady', '32']);
   const leak = await startChild<{ pid: number }>('grow', ['leak', '4096']);
