@@ -2,13 +2,15 @@
 // every tick, but sooner when RSS moves), processes that exit leaving the state at once, and what
 // each tick writes to the history.
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createProcFs } from '../../src/procfs/fs.js';
 import type { HistoryStore } from '../../src/server/history.js';
 import { ServerSampler } from '../../src/server/sampler.js';
 import { SeriesRing } from '../../src/server/series.js';
-import type { Tick } from '../../src/store/history.js';
+import { History, type Tick } from '../../src/store/history.js';
 import { startChild } from '../helpers/children.js';
 
 const fs = createProcFs('/');
@@ -142,6 +144,65 @@ test('stat files stay open from tick to tick, follow their process, and close wh
     await child.stop();
   }
   assert.equal(total(), before, 'stop() closes them');
+});
+
+test('under process churn the state keeps only live processes, each ring in proportion to its points', async () => {
+  const total = () => [...openStatFiles().values()].reduce((a, b) => a + b, 0);
+  const before = total();
+  const dir = mkdtempSync(join(tmpdir(), 'memlens-churn-'));
+  const history = History.open(join(dir, 'h.db'));
+  const sampler = new ServerSampler(fs, history, { intervalSec: 0.1 });
+  // This test's churn children (other tests on the machine may run churn too): by parent.
+  let churnPid = -1;
+  const ours = new Set<string>();
+  const parentOf = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return -1;
+    }
+  };
+  sampler.onTick((state) => {
+    for (const x of state.processes.values())
+      if (x.sample.name.startsWith('churn-') && parentOf(x.pid) === churnPid)
+        ours.add(`${x.pid}:${x.startTicks}`);
+  });
+  // Up to 8 children at once, each living up to 300 ms: a few hundred processes in 4 s of ticks.
+  const churn = await startChild<{ pid: number }>('churn', ['8', '300']);
+  churnPid = churn.info.pid;
+  try {
+    for (let i = 0; i < 40; i++) {
+      sampler.tick(Date.now() / 1000);
+      await sleep(100);
+    }
+    await churn.stop();
+    sampler.tick(Date.now() / 1000);
+    assert.ok(ours.size >= 20, `the sampler saw ${ours.size} of this test's churn children`);
+    const left = [...sampler.state.processes.values()].filter((x) => ours.has(`${x.pid}:${x.startTicks}`));
+    assert.deepEqual(
+      left.map((x) => x.pid),
+      [],
+      'every churn child has exited and been reaped: none is tracked',
+    );
+    const kept = total() - before;
+    const size = sampler.state.processes.size;
+    assert.ok(kept <= size, `${kept} stat files kept open for ${size} processes`);
+    for (const x of sampler.state.processes.values()) {
+      if (!x.ring) continue;
+      // Two Float64Arrays, room for at least 64 points (a new ring), at most twice its points.
+      const bound = 16 * Math.max(64, 2 * x.ring.length);
+      assert.ok(
+        x.ring.allocatedBytes <= bound,
+        `pid ${x.pid}: ${x.ring.length} points in ${x.ring.allocatedBytes} bytes`,
+      );
+    }
+  } finally {
+    sampler.stop();
+    await churn.stop();
+    history.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('each tick writes the machine and every user process; cgroups every few ticks; compact every minute', () => {
