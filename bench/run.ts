@@ -1,7 +1,7 @@
 // `npm run bench`: memlens ps and memlens maps against their peers, side by side on the same
 // processes, memlens serve's cost, and memlens watch's cost over a minute. Starts a population of
 // processes (and a 50,000-mapping child, and a 1 GiB one), measures, stops them all (also on error
-// or Ctrl-C), prints a report and writes bench/results/.
+// or Ctrl-C), prints a report and writes bench/results/. Last, serve's memory under process churn.
 //
 //   npm run bench                 the full run (several minutes)
 //   npm run bench -- --quick      fewer repetitions, shorter runs, to try the harness
@@ -9,11 +9,15 @@
 //   npm run bench -- --only watch only some benches, comma-separated: ps, serve, maps, watch; writes
 //                                 <date>-<those>.json and leaves latest.md, which holds full runs
 //   npm run bench -- --watch-runs 3   runs of the memlens watch bench, to see the noise (default 2)
+//   npm run bench -- --only churn --churn-sec 600 --churn-baseline /tmp/old/dist/cli/main.js
+//                                 serve under process churn for that long after its warm-up
+//                                 (default 480 s), beside another build when given one
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ManyMapsInfo, startChild } from '../test/helpers/children.js';
+import { benchChurn } from './churn.bench.js';
 import { benchMaps } from './maps.bench.js';
 import { processCount, startPopulation } from './population.js';
 import { type ProfileSummary, profileCommand } from './profile.js';
@@ -32,8 +36,13 @@ import { benchWatch } from './watch.bench.js';
 
 const MAPPINGS = 50_000;
 /** The benches, in the order they run; --only picks some. */
-const BENCHES = ['ps', 'serve', 'maps', 'watch'] as const;
+const BENCHES = ['ps', 'serve', 'maps', 'watch', 'churn'] as const;
 type Bench = (typeof BENCHES)[number];
+
+function textOption(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? null : (process.argv[i + 1] ?? null);
+}
 
 function option(name: string): number | null {
   const i = process.argv.indexOf(name);
@@ -192,6 +201,29 @@ async function main(): Promise<void> {
     await cleanup();
   }
 
+  // serve under churn, last: the children it forks by the thousand would disturb the others.
+  let churn: Section | null = null;
+  if (only.has('churn')) {
+    const baselineCli = textOption('--churn-baseline');
+    if (baselineCli !== null && !existsSync(baselineCli))
+      throw new Error(`--churn-baseline ${baselineCli} does not exist: build that worktree first`);
+    churn = await benchChurn({
+      cli,
+      baselineCli,
+      intervalSec: 1,
+      warmupSec: quick ? 20 : 120,
+      windowSec: option('--churn-sec') ?? (quick ? 40 : 480),
+      coolDownSec: quick ? 10 : 60,
+      sampleEverySec: 5,
+      maxLive: 24,
+      maxLifeMs: 4000,
+      cleanups,
+      log,
+    });
+    processesSeen.push(processCount());
+    await cleanup();
+  }
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     durationSec: (Date.now() - started) / 1000,
@@ -207,7 +239,7 @@ async function main(): Promise<void> {
       loadAvgStart,
       loadAvgEnd: loadavg(),
     },
-    sections: [ps?.section, maps, server?.section].filter((s): s is Section => s != null),
+    sections: [ps?.section, maps, server?.section, churn].filter((s): s is Section => s != null),
     profiles,
     watch,
   };

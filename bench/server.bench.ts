@@ -96,7 +96,7 @@ function bytes(n: number | null): string {
 
 // ---- the server process ----
 
-interface Serve {
+export interface Serve {
   pid: number;
   url: string;
   historyLine: string;
@@ -105,10 +105,18 @@ interface Serve {
   stop(): Promise<void>;
 }
 
-/** Starts `node [nodeArgs] main.js serve --port 0 --db FILE` and waits for its first two lines. */
-function startServe(cli: string, db: string, nodeArgs: string[] = []): Promise<Serve> {
+/**
+ * Starts `node [nodeArgs] main.js serve --port 0 --db FILE [serveArgs]` and waits for its first
+ * two lines.
+ */
+export function startServe(
+  cli: string,
+  db: string,
+  nodeArgs: string[] = [],
+  serveArgs: string[] = [],
+): Promise<Serve> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0', '--db', db], {
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0', '--db', db, ...serveArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

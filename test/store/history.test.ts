@@ -305,6 +305,19 @@ test('open makes the file 0600 (never the folders), WAL mode, a stamped schema; 
   again.close();
 });
 
+test('a connection keeps at most 4 MiB of the file in memory, not the 16 MiB better-sqlite3 builds in', (t) => {
+  // The server's connection filled that cache in its native heap over its first hour.
+  const path = join(tempDir(t), 'history.db');
+  const db = new Database(path);
+  try {
+    assert.equal(db.pragma('cache_size', { simple: true }), -16000, "better-sqlite3's default");
+    prepareDatabase(db, path);
+    assert.equal(db.pragma('cache_size', { simple: true }), -4096, 'KiB, as SQLite counts a negative size');
+  } finally {
+    db.close();
+  }
+});
+
 test('a file that is not a memlens history is refused with a clear error and left untouched', (t) => {
   const dir = tempDir(t);
   const text = join(dir, 'notes.txt');
