@@ -14,7 +14,7 @@
 // for their own user, their own $XDG_RUNTIME_DIR/memlens. They trust a folder and file only when
 // owned by the process's user and closed to everyone else: /tmp is shared, and a folder
 // someone else made there could hold figures forged for another user's process. The check is
-// made on the open folder, and its files are reached through it (collect/private-folder.ts), so
+// made on the open folder, and its files are reached through it (files/private-folder.ts), so
 // a folder swapped for a link after the check cannot make root write or read elsewhere; a
 // document is read only up to CHANNEL_MAX_BYTES.
 import { randomBytes } from 'node:crypto';

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessSample } from '../collect/process.js';
+import { privateDirProblem } from '../files/private-dir.js';
 import type { ProcFs } from '../procfs/fs.js';
 import { cacheDir, ensureLabDir, helperBinary, LabError } from './build.js';
 import { Cleanups, onStopSignals, type StopSignal, signalExitCode } from './cleanup.js';
@@ -211,7 +212,8 @@ export async function runDemo(
 ): Promise<DemoReport> {
   // What earlier runs killed by SIGKILL left, wherever tempDir() may have put it.
   removeStaleFolders(tmpdir());
-  removeStaleFolders(cacheDir());
+  // The cache folder only if it is one of ours alone: a folder that fails the check is never used.
+  if (privateDirProblem(cacheDir()) === null) removeStaleFolders(cacheDir());
   const cleanups = new Cleanups();
   let interrupted = false;
   const removeSignalHandlers = onStopSignals((signal) => {

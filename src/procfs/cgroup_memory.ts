@@ -216,8 +216,10 @@ export interface EffectiveLimit {
 }
 
 /**
- * The limit that binds: the minimum over the cgroup and its ancestors up to the mount root.
- * (v1's hierarchical_memory_limit gives the same for the cgroup itself, but not who sets it.)
+ * The lowest limit over the cgroup and its ancestors up to the mount root. (v1's
+ * hierarchical_memory_limit gives the same for the cgroup itself, but not who sets it.) Not always
+ * the one that binds first: an ancestor with a higher limit but less room left, its other children
+ * using it, does (collect/cgroup-headroom.ts).
  */
 export function readEffectiveLimit(fs: ProcFs, cg: MemoryCgroup): EffectiveLimit {
   let best: EffectiveLimit = { limitBytes: Number.POSITIVE_INFINITY, setBy: null };

@@ -78,7 +78,7 @@ export function enableRuntimeChannel(options: RuntimeChannelOptions = {}): Runti
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   // A folder someone else made (in /tmp, say) must not receive our figures nor be trusted. It is
-  // used only through the descriptor that was checked, as readers do (collect/private-folder.ts).
+  // used only through the descriptor that was checked, as readers do (files/private-folder.ts).
   let folder: PrivateFolder;
   try {
     folder = openPrivateFolder(dir, uid);

@@ -35,8 +35,13 @@ export interface AppDeps {
   logError?: (err: unknown) => void;
 }
 
-function isSqliteError(err: unknown): err is Error {
-  return err instanceof Error && String((err as { code?: unknown }).code).startsWith('SQLITE_');
+/**
+ * A history read that may work if retried: a lock, or an I/O error. Any other SQLite error
+ * (SQLITE_ERROR, SQLITE_CORRUPT) is a bug or damage, logged as an internal error, never hidden.
+ */
+function isPassingSqliteError(err: unknown): err is Error {
+  const code = String((err as { code?: unknown } | null)?.code);
+  return err instanceof Error && /^SQLITE_(BUSY|LOCKED|IOERR)/.test(code);
 }
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
@@ -104,8 +109,8 @@ export function createApp(deps: AppDeps): Hono {
     if (err instanceof HttpError) {
       return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers);
     }
-    if (isSqliteError(err)) {
-      // A history read that met a lock or a damaged file: the live routes are unaffected.
+    if (isPassingSqliteError(err)) {
+      // A history read that met a lock or a failing disk: the live routes are unaffected.
       const message = `The history cannot be read now (${err.message}): retry; the live routes still answer`;
       return c.json({ error: { code: 'history-unavailable', message } }, 503, { 'Retry-After': '1' });
     }

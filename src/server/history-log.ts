@@ -1,6 +1,7 @@
 // What serve says on stderr when its history cannot be written: one line per kind of failure
-// (disk full, lock held, read-only, ...) with what to do, the first time it happens, and one when
-// writing resumes after it. A disk that stays full fails every tick; the log says so once.
+// (disk full, lock held, read-only, ...) with what to do, when an outage of that kind begins, and
+// one when writing resumes after it. A disk that stays full fails every tick; the log says so once,
+// and again only if it fills again after writing had resumed.
 import type { QueueStatus, WriteStep } from '../store/tick-queue.js';
 import { describeWriteFailure, type WriteFailure, type WriteFailureKind } from '../store/write-failure.js';
 import type { WriterEvents } from '../store/writer-thread.js';
@@ -28,7 +29,6 @@ export interface HistoryLog extends WriterEvents {
 
 export function historyLog(path: string, write: (line: string) => void): HistoryLog {
   const failed = new Set<WriteFailureKind>();
-  const resumed = new Set<WriteFailureKind>();
   const line = (text: string) => write(`memlens serve: ${text}\n`);
   return {
     failed(f: WriteFailure, step: WriteStep | 'thread') {
@@ -45,8 +45,8 @@ export function historyLog(path: string, write: (line: string) => void): History
       );
     },
     resumed(after: WriteFailure, status: QueueStatus) {
-      if (resumed.has(after.kind)) return;
-      resumed.add(after.kind);
+      // Once per outage: a later failure of the same kind is logged again.
+      if (!failed.delete(after.kind)) return;
       const lost =
         status.dropped > 0 ? `; ${status.dropped} ticks dropped so far, more than memory holds` : '';
       line(`the history is written again, after ${AFTER[after.kind]}${lost}`);

@@ -210,10 +210,12 @@ function secretWord(words: readonly string[], i: number, before: Before): string
   // sqlplus scott/tiger@db: the password is between the "/" and the "@".
   const connect = ORACLE_TOOLS.test(before.program) ? ORACLE_CONNECT.exec(word) : null;
   if (connect && !isRedacted(connect[2] as string)) return `${connect[1]}/${REDACTED}${connect[3] ?? ''}`;
-  // curl -u user:password
+  // curl -u user:password, and the same glued: --user=user:password, -uuser:password
   if ((prev === '-u' || prev === '--user') && before.curl && word.includes(':')) {
     return `${word.slice(0, word.indexOf(':'))}:${REDACTED}`;
   }
+  const glued = before.curl ? /^(--user=|-u)([^:\s]*):(.+)$/.exec(word) : null;
+  if (glued && !isRedacted(glued[3] as string)) return `${glued[1]}${glued[2]}:${REDACTED}`;
   // "aws configure set aws_secret_access_key X", "npm config set _authToken X"
   if (/^[A-Za-z0-9_.:/-]+$/.test(prev) && !prev.startsWith('-') && isSecretName(prev) && before.setting) {
     return REDACTED;

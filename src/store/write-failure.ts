@@ -1,6 +1,9 @@
 // What a failed write to the history was, in the few kinds an operator can act on, from SQLite's
 // result code (better-sqlite3's SqliteError.code: "SQLITE_FULL", "SQLITE_BUSY_SNAPSHOT", ...).
-import { closeSync, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createNewFile } from '../files/private-file.js';
 
 export type WriteFailureKind = 'full' | 'busy' | 'readonly' | 'io' | 'other';
 
@@ -11,12 +14,16 @@ export interface WriteFailure {
 }
 
 /**
- * Whether the file system holding `path` refuses writes (EROFS). Opening the file to write says
- * so where access() does not: ext4 turned read-only after errors keeps its mount flags "rw".
+ * Whether the file system holding `path` refuses writes (EROFS). Creating a file there says so
+ * where access() does not: ext4 turned read-only after errors keeps its mount flags "rw". A new
+ * probe file, never the database itself: closing any descriptor of the database would drop the
+ * POSIX locks SQLite holds on it in this process.
  */
 function onReadOnlyFs(path: string): boolean {
+  const probe = join(dirname(path), `.memlens-probe-${randomBytes(8).toString('hex')}`);
   try {
-    closeSync(openSync(path, 'r+'));
+    closeSync(createNewFile(probe));
+    unlinkSync(probe);
     return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EROFS';

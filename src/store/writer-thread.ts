@@ -63,7 +63,12 @@ export class WriterThread {
       this.gone = true;
       events.failed({ kind: 'other', message: err.message }, 'thread');
     });
-    worker.on('exit', () => {
+    worker.on('exit', (code) => {
+      // An exit we did not ask for (no close()) and that no 'error' reported: said all the same,
+      // or every later tick would be dropped without a word.
+      if (!this.gone && this.closing === null) {
+        events.failed({ kind: 'other', message: `it exited with code ${code}` }, 'thread');
+      }
       this.gone = true;
     });
   }

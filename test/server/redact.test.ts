@@ -101,6 +101,14 @@ const CASES: [string[], string[]][] = [
     ['curl', '-u', `admin:${R}`, 'https://h/'],
   ],
   [
+    ['curl', '--user=admin:hunter2', 'https://h/'],
+    ['curl', `--user=admin:${R}`, 'https://h/'],
+  ],
+  [
+    ['curl', '-uadmin:hunter2', 'https://h/'],
+    ['curl', `-uadmin:${R}`, 'https://h/'],
+  ],
+  [
     ['curl', '-H', 'X-Api-Key: k3y', '-H', 'Cookie: session=abc; theme=dark', 'https://h'],
     ['curl', '-H', `X-Api-Key: ${R}`, '-H', `Cookie: ${R}`, 'https://h'],
   ],

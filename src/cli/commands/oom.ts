@@ -108,7 +108,9 @@ function renderOom(r: OomReport, top: number): string {
   out.push(`  OOM kills since boot: ${orDash(m.oomKills)} (/proc/vmstat oom_kill, cgroup kills included)`);
 
   out.push('');
-  out.push('Memory cgroups (the limit that binds is the lowest of the cgroup and its ancestors)');
+  out.push(
+    'Memory cgroups (LIMIT is the lowest of the cgroup and its ancestors; HEADROOM is measured where it runs out first)',
+  );
   out.push(r.cgroups.length > 0 ? renderTable(CGROUP_COLUMNS, r.cgroups) : '  none found');
   for (const g of r.cgroups) {
     const note = headroomNote(g);
