@@ -89,6 +89,25 @@ function countBelow(fs: ProcFs, top: string): number | null {
   return queue.length - 1;
 }
 
+// A count only words a message ("shared with 2 other cgroups"), and callers such as memoryBudget
+// ask every second, inside the user's service: a walk of a large tree (kubepods) is kept 30 s.
+const RECENT_MS = 30_000;
+const recent = new Map<string, { atMs: number; n: number | null }>();
+
+function recentCountBelow(fs: ProcFs, top: string): number | null {
+  const key = `${fs.root}\0${top}`;
+  const now = Date.now();
+  const hit = recent.get(key);
+  if (hit && now - hit.atMs < RECENT_MS) return hit.n;
+  if (recent.size >= 256) {
+    for (const [k, v] of recent) if (now - v.atMs >= RECENT_MS) recent.delete(k);
+    if (recent.size >= 256) recent.clear();
+  }
+  const n = countBelow(fs, top);
+  recent.set(key, { atMs: now, n });
+  return n;
+}
+
 /**
  * Folder counts below a cgroup folder, by folder: one pass over many cgroups (oom, serve's cgroup
  * tick) shares them, as many cgroups usually sit under the same limited parent.
@@ -143,7 +162,7 @@ export function readCgroupHeadroom(
   const binding = bindingLevel(levels);
   if (!binding) return null;
   const level = levels.find((l) => l.path === binding.path) ?? { dir: cg.dir, depth: 0 };
-  if (!counts.has(level.dir)) counts.set(level.dir, countBelow(fs, level.dir));
+  if (!counts.has(level.dir)) counts.set(level.dir, recentCountBelow(fs, level.dir));
   const below = counts.get(level.dir) ?? null;
   return {
     headroomBytes: binding.headroomBytes,
