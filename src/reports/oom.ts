@@ -41,9 +41,13 @@ export interface OomCgroupReport {
    * set counts its other descendants too): room before reclaim can no longer help. Null without a limit.
    */
   headroomBytes: number | null;
-  /** That level's cgroup path, its own limit, and how many other cgroups below it share it. */
+  /**
+   * That level's cgroup path, its own limit, its working set (over the limit when reclaim is
+   * behind, where headroomBytes stays 0), and how many other cgroups below it share it.
+   */
   headroomSetBy: string | null;
   headroomLimitBytes: number | null;
+  headroomWorkingSetBytes: number | null;
   headroomSharedWith: number | null;
   anonBytes: number | null;
   fileBytes: number | null;
@@ -144,6 +148,7 @@ export function buildOomReport(
       headroomBytes: headroom?.headroomBytes ?? null,
       headroomSetBy: headroom?.setBy ?? null,
       headroomLimitBytes: headroom?.limitBytes ?? null,
+      headroomWorkingSetBytes: headroom?.workingSetBytes ?? null,
       headroomSharedWith: headroom?.sharedWith ?? null,
       anonBytes: g.anonBytes,
       fileBytes: g.fileBytes,
@@ -191,7 +196,7 @@ export function buildOomReport(
           : {
               setBy: g.headroomSetBy,
               limitBytes: g.headroomLimitBytes,
-              workingSetBytes: g.headroomBytes === null ? null : g.headroomLimitBytes - g.headroomBytes,
+              workingSetBytes: g.headroomWorkingSetBytes,
               sharedWith: g.headroomSharedWith,
             },
     })),
