@@ -8,7 +8,7 @@
 // page cache before it OOM-kills, so that part is room.
 import { posix } from 'node:path';
 import { type MemoryCgroup, readOwnLimit } from '../procfs/cgroup_memory.js';
-import { parseCgroupValue, readFlatKeyed } from '../procfs/cgroup_stat.js';
+import { readCgroupWorkingSet } from '../procfs/cgroup_usage.js';
 import { ProcReadError } from '../procfs/errors.js';
 import type { ProcFs } from '../procfs/fs.js';
 
@@ -114,22 +114,6 @@ function recentCountBelow(fs: ProcFs, top: string): number | null {
  */
 export type SubtreeCounts = Map<string, number | null>;
 
-/** A level's working set, null when its files cannot be read. */
-function readWorkingSet(fs: ProcFs, dir: string, version: 1 | 2): number | null {
-  try {
-    const file = posix.join(dir, version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
-    const usage = parseCgroupValue(fs.readText(file), fs.path(file));
-    const inactive = readFlatKeyed(fs, dir, 'memory.stat').get(
-      version === 1 ? 'total_inactive_file' : 'inactive_file',
-    );
-    if (!Number.isFinite(usage) || inactive === undefined || !Number.isFinite(inactive)) return null;
-    return Math.max(0, usage - inactive);
-  } catch (err) {
-    if (err instanceof ProcReadError) return null;
-    throw err;
-  }
-}
-
 /**
  * Reads the headroom of cgroup `cg` at its binding level: for the cgroup and each ancestor up to
  * the mount's root, its own limit file and, where that is finite, its usage (v1
@@ -153,7 +137,13 @@ export function readCgroupHeadroom(
       if (!(err instanceof ProcReadError)) throw err;
     }
     if (Number.isFinite(limitBytes)) {
-      levels.push({ path, dir, depth, limitBytes, workingSetBytes: readWorkingSet(fs, dir, cg.version) });
+      levels.push({
+        path,
+        dir,
+        depth,
+        limitBytes,
+        workingSetBytes: readCgroupWorkingSet(fs, dir, cg.version),
+      });
     }
     if (dir === cg.hierarchy.mountDir || dir === '.' || dir === '' || path === '/') break;
     dir = posix.dirname(dir);

@@ -231,10 +231,31 @@ export function cgroupMemoryFrom(
       underOom: null,
     };
   }
-  const { usageBytes, inactiveFileBytes } = usage;
-  const workingSetBytes =
-    usageBytes === null || inactiveFileBytes === null ? null : Math.max(0, usageBytes - inactiveFileBytes);
-  return { ...usage, workingSetBytes, psi };
+  return { ...usage, workingSetBytes: workingSet(usage.usageBytes, usage.inactiveFileBytes), psi };
+}
+
+/** usage - inactive_file, floored at 0 (Kubernetes' working set); null when either is unknown. */
+function workingSet(usageBytes: number | null, inactiveFileBytes: number | null): number | null {
+  return usageBytes === null || inactiveFileBytes === null
+    ? null
+    : Math.max(0, usageBytes - inactiveFileBytes);
+}
+
+/**
+ * The working set of the cgroup folder `dir` alone, from its usage file and memory.stat's inactive
+ * file (two reads, for a walk up the ancestors that needs nothing else); null when unreadable.
+ */
+export function readCgroupWorkingSet(fs: ProcFs, dir: string, version: CgroupVersion): number | null {
+  try {
+    const usageFile = posix.join(dir, version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
+    const statFile = posix.join(dir, 'memory.stat');
+    const usage = finite(parseCgroupValue(fs.readText(usageFile), fs.path(usageFile)));
+    const stat = parseFlatKeyed(fs.readText(statFile), fs.path(statFile));
+    return workingSet(usage, finite(stat.get(version === 1 ? 'total_inactive_file' : 'inactive_file')));
+  } catch (err) {
+    if (err instanceof ProcReadError) return null;
+    throw err;
+  }
 }
 
 /**
