@@ -13,6 +13,32 @@ function me(): number {
   return process.geteuid?.() ?? process.getuid?.() ?? -1;
 }
 
+/** Who may own a folder or file, and what others may not do to it. */
+export interface TrustRule {
+  uid: number;
+  /** A folder or file of root's (that only root can write to) is trusted too. */
+  rootMayOwn?: boolean;
+  /** Closed to everyone else (no group/other bits at all), not only unwritable by them. */
+  closed?: boolean;
+}
+
+/**
+ * Why what `st` describes (lstat or fstat) may not be trusted as a folder or regular file under
+ * `rule`, or null if it may: the one check behind every folder and file memlens trusts.
+ */
+export function statsProblem(st: Stats, kind: 'dir' | 'file', rule: TrustRule): string | null {
+  if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) {
+    if (st.isSymbolicLink()) return 'it is a symbolic link';
+    return `it is not a ${kind === 'dir' ? 'folder' : 'regular file'}`;
+  }
+  if (st.uid !== rule.uid && !(rule.rootMayOwn && st.uid === 0))
+    return `it belongs to uid ${st.uid}, not ${rule.uid}`;
+  if (rule.closed && st.mode & 0o077)
+    return `it is open to other users (mode ${(st.mode & 0o777).toString(8)})`;
+  if (st.mode & GROUP_OR_OTHER_WRITE) return 'other users can write to it';
+  return null;
+}
+
 /**
  * Why `path` may not be trusted as a private folder of this user, or null if it may. With
  * `rootMayOwn`, a folder of root's (that only root can write to) is trusted too: a folder the user
@@ -26,11 +52,8 @@ export function privateDirProblem(path: string, rootMayOwn = false): string | nu
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
   }
-  if (st.isSymbolicLink()) return 'it is a symbolic link';
-  if (!st.isDirectory()) return 'it is not a folder';
-  if (st.uid !== uid && !(rootMayOwn && st.uid === 0))
-    return `it belongs to uid ${st.uid}, not to uid ${uid}`;
-  if (st.mode & GROUP_OR_OTHER_WRITE) return 'other users can write to it';
+  const problem = statsProblem(st, 'dir', { uid, rootMayOwn });
+  if (problem !== null) return problem;
   const above = walkFolders(dirname(resolve(path)), false);
   return 'problem' in above ? above.problem : null;
 }
@@ -119,11 +142,5 @@ export function ensurePrivateDir(path: string, what: string): void {
 
 /** Why the file at `path` may not be trusted as one of ours that only we could have written. */
 export function privateFileProblem(path: string): string | null {
-  const uid = me();
-  const st = lstatSync(path);
-  if (st.isSymbolicLink()) return 'it is a symbolic link';
-  if (!st.isFile()) return 'it is not a regular file';
-  if (st.uid !== uid) return `it belongs to uid ${st.uid}, not to uid ${uid}`;
-  if (st.mode & GROUP_OR_OTHER_WRITE) return 'other users can write to it';
-  return null;
+  return statsProblem(lstatSync(path), 'file', { uid: me() });
 }

@@ -9,15 +9,13 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, type Stats, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLimit, readAtMost } from './bounded-input.js';
+import { statsProblem } from './private-dir.js';
+import { createNewFile } from './private-file.js';
 
-/** Why this folder or file cannot be trusted for `uid`, or null when it can. */
-export function untrustedStats(st: Stats, path: string, uid: number, kind: 'dir' | 'file'): string | null {
-  if (kind === 'dir' ? !st.isDirectory() : !st.isFile())
-    return `"${path}" is not a ${kind === 'dir' ? 'folder' : 'regular file'}`;
-  if (st.uid !== uid) return `"${path}" belongs to uid ${st.uid}, not ${uid}`;
-  if ((st.mode & 0o077) !== 0)
-    return `"${path}" is open to other users (mode ${(st.mode & 0o777).toString(8)})`;
-  return null;
+/** Why this folder or file cannot be trusted for `uid` (its own, closed to everyone else). */
+function untrusted(st: Stats, path: string, uid: number, kind: 'dir' | 'file'): string | null {
+  const problem = statsProblem(st, kind, { uid, closed: true });
+  return problem === null ? null : `"${path}": ${problem}`;
 }
 
 /** A folder or file that failed the check: the message says why, in one line. */
@@ -62,7 +60,7 @@ export function openPrivateFolder(path: string, uid: number): PrivateFolder {
     refuseLinks(err, path, 'folder');
   }
   try {
-    const why = untrustedStats(fstatSync(fd), path, uid, 'dir');
+    const why = untrusted(fstatSync(fd), path, uid, 'dir');
     if (why) throw new UntrustedError(why);
   } catch (err) {
     closeSync(fd);
@@ -86,8 +84,7 @@ export function openPrivateFolder(path: string, uid: number): PrivateFolder {
     entry,
     list: () => readdirSync(live()),
     create(name, mode = 0o600) {
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-      return openSync(entry(name), flags, mode);
+      return createNewFile(entry(name), mode);
     },
     readPrivate(name, maxBytes) {
       const shown = join(path, name);
@@ -99,7 +96,7 @@ export function openPrivateFolder(path: string, uid: number): PrivateFolder {
       }
       try {
         const st = fstatSync(file);
-        const why = untrustedStats(st, shown, uid, 'file');
+        const why = untrusted(st, shown, uid, 'file');
         if (why) throw new UntrustedError(why);
         // Refused on its size alone, unread: a sparse file can claim gigabytes at no cost.
         const tooBig = `"${shown}" is larger than ${formatLimit(maxBytes)}, the most it may hold`;
