@@ -2,7 +2,7 @@
 // read and parsed within bounds: a file can be sparse, a device (/dev/zero) or a pipe that never
 // ends, so reading stops one byte past the limit; and V8's JSON.parse recurses, so 100,000 nested
 // brackets overflow the stack: the nesting is counted first, without recursion.
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 
 export const MiB = 1024 * 1024;
 
@@ -27,6 +27,17 @@ export function readAtMost(fd: number, limit: number): BoundedRead {
     total += got;
   }
   return { bytes: Buffer.concat(chunks, total), complete: false };
+}
+
+/**
+ * All of fd, or null when it holds more than `limit` bytes: a regular file is judged by its size
+ * unread (a sparse file can claim gigabytes at no cost), anything else (a device, a pipe) is read
+ * one byte past the limit at most.
+ */
+export function readBounded(fd: number, limit: number): Buffer | null {
+  if (fstatSync(fd).size > limit) return null;
+  const read = readAtMost(fd, limit);
+  return read.complete ? read.bytes : null;
 }
 
 /** "64 MiB": limits are named in messages in the unit they were chosen in. */

@@ -8,7 +8,7 @@
 // link is refused), O_NONBLOCK (a planted FIFO cannot hang the reader) and checked by fstat too.
 import { closeSync, constants, fstatSync, openSync, readdirSync, type Stats, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatLimit, readAtMost } from './bounded-input.js';
+import { formatLimit, readBounded } from './bounded-input.js';
 import { statsProblem } from './private-dir.js';
 import { createNewFile } from './private-file.js';
 
@@ -95,15 +95,15 @@ export function openPrivateFolder(path: string, uid: number): PrivateFolder {
         refuseLinks(err, shown, 'regular file');
       }
       try {
-        const st = fstatSync(file);
-        const why = untrusted(st, shown, uid, 'file');
+        const why = untrusted(fstatSync(file), shown, uid, 'file');
         if (why) throw new UntrustedError(why);
-        // Refused on its size alone, unread: a sparse file can claim gigabytes at no cost.
-        const tooBig = `"${shown}" is larger than ${formatLimit(maxBytes)}, the most it may hold`;
-        if (st.size > maxBytes) throw new UntrustedError(tooBig);
-        const read = readAtMost(file, maxBytes);
-        if (!read.complete) throw new UntrustedError(tooBig);
-        return read.bytes;
+        const bytes = readBounded(file, maxBytes);
+        if (bytes === null) {
+          throw new UntrustedError(
+            `"${shown}" is larger than ${formatLimit(maxBytes)}, the most it may hold`,
+          );
+        }
+        return bytes;
       } finally {
         closeSync(file);
       }

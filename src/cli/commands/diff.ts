@@ -1,6 +1,6 @@
 // memlens diff: what changed between two snapshots of a process, in figures and in a sentence.
 // Reads only the two files, never /proc: snapshots can be compared on another machine.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import {
   type CategoryChange,
   type Change,
@@ -10,7 +10,13 @@ import {
   type SnapshotDiff,
   SnapshotFormatError,
 } from '../../analysis/diff.js';
-import { formatLimit, JsonDepthError, MiB, parseBoundedJson, readAtMost } from '../../files/bounded-input.js';
+import {
+  formatLimit,
+  JsonDepthError,
+  MiB,
+  parseBoundedJson,
+  readBounded,
+} from '../../files/bounded-input.js';
 import type { GlobalOptions } from '../context.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { type Column, renderTable } from '../render/table.js';
@@ -63,12 +69,9 @@ function readSnapshotJson(file: string): unknown {
   try {
     const fd = openSync(file, 'r');
     try {
-      // A regular file is judged by its size unread; anything else (a device, a pipe) is read
-      // one byte past the limit at most.
-      if (fstatSync(fd).size > SNAPSHOT_MAX_BYTES) throw tooBig();
-      const read = readAtMost(fd, SNAPSHOT_MAX_BYTES);
-      if (!read.complete) throw tooBig();
-      text = read.bytes.toString('utf8');
+      const bytes = readBounded(fd, SNAPSHOT_MAX_BYTES);
+      if (bytes === null) throw tooBig();
+      text = bytes.toString('utf8');
     } finally {
       closeSync(fd);
     }
