@@ -76,6 +76,8 @@ interface Tracked {
   series: SeriesPoint[];
   startT: number | null;
   last: SampleEvent | null;
+  /** The headroom read with `last`: the group's verdict uses it rather than reading it again. */
+  room: Headroom | null;
   verdict: Verdict | null;
   ended: boolean;
   snapshot: Snapshot | null;
@@ -115,6 +117,7 @@ export class Watch {
         series: [],
         startT: null,
         last: null,
+        room: null,
         verdict: null,
         ended: false,
         snapshot: null,
@@ -165,6 +168,7 @@ export class Watch {
       if (!sameVerdict(x.verdict, verdict)) event.verdict = verdict;
       x.verdict = verdict;
       x.last = event;
+      x.room = room;
       out.push(event);
     }
     if (this.tracked.length > 1) {
@@ -173,7 +177,7 @@ export class Watch {
         const rss = sum(live.map((x) => x.last?.rssBytes ?? null)) ?? 0;
         this.aggregate.series.push({ t, v: rss });
         // The group's headroom is the tightest of its members' (they usually share a cgroup).
-        const rooms = live.map((x) => x.headroom.read());
+        const rooms = live.map((x) => x.room ?? x.headroom.read());
         const room = rooms.reduce((a, b) =>
           (b.headroomBytes ?? Infinity) < (a.headroomBytes ?? Infinity) ? b : a,
         );
