@@ -7,7 +7,7 @@ import { fstatSync, readSync } from 'node:fs';
 export const MiB = 1024 * 1024;
 
 /** The nesting a document of ours can have, with room to spare (a snapshot has 5 levels). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 export interface BoundedRead {
   bytes: Buffer;

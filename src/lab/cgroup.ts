@@ -12,8 +12,6 @@ import { LabError, LabUnavailableError } from './build.js';
 import type { Cleanups } from './cleanup.js';
 import { DEMO_PREFIX, removeStaleCgroups } from './stale.js';
 
-export const CGROUP_PREFIX = DEMO_PREFIX;
-
 export interface LabCgroup {
   /** The cgroup path, as /proc/PID/cgroup and `memlens oom --cgroup` name it. */
   path: string;
@@ -72,7 +70,7 @@ export function createLabCgroup(fs: ProcFs, cleanups: Cleanups, demo: string): L
   if (!hierarchy) throw new LabUnavailableError(`memlens demo ${demo} found no memory cgroup controller`);
   const mount = fs.path(hierarchy.mountDir);
   removeStaleCgroups(mount);
-  const name = `${CGROUP_PREFIX}${process.pid}-${demo}`;
+  const name = `${DEMO_PREFIX}${process.pid}-${demo}`;
   const folder = posix.join(mount, name);
   try {
     mkdirSync(folder);

@@ -23,7 +23,7 @@ export interface AuthOptions {
 }
 
 /** The credentials of an Authorization header; the scheme is case-insensitive (RFC 9110, 11.1). */
-export function bearerToken(header: string | undefined): string | null {
+function bearerToken(header: string | undefined): string | null {
   const m = header === undefined ? null : /^bearer +(.*)$/is.exec(header.trim());
   return m ? (m[1] as string).trim() : null;
 }

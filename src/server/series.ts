@@ -9,7 +9,7 @@
 import type { SeriesPoint } from '../analysis/leak.js';
 
 /** Points a new ring has room for before it first grows: a minute at 1 s, 1 KiB. */
-export const INITIAL_POINTS = 64;
+const INITIAL_POINTS = 64;
 
 export class SeriesRing {
   private t: Float64Array;

@@ -13,7 +13,7 @@ import type { Tick } from './writer.js';
  * How long the writer waits for another connection's lock before a write counts as failed (and
  * its tick stays queued for the next one): about a tick, so a close is never held long either.
  */
-export const WRITER_BUSY_TIMEOUT_MS = 1000;
+const WRITER_BUSY_TIMEOUT_MS = 1000;
 
 export interface WriterSetup {
   path: string;
