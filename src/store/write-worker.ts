@@ -30,6 +30,8 @@ if (history !== null) {
     },
     setup.maxQueuedRows,
     setup.path,
+    // Retry no sooner than a write may itself wait on a lock: tries at every tick of a short
+    // interval would each block the thread that long and pile ticks up in its message queue.
     setup.busyTimeoutMs,
   );
   post({ op: 'ready' });
